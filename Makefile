@@ -1,0 +1,103 @@
+# GovBot: the project's vocabulary. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON3 ?= python3
+TOOLS   := .tools
+UV      := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.8
+BOT     := .venv-bot
+BACKEND := .venv-backend
+BOT_PY  := $(BOT)/bin/python
+BACKEND_PY := $(BACKEND)/bin/python
+
+# A city must not send usage data to a vendor.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(UV):
+	@echo "==> installing uv $(UV_VERSION) into $(TOOLS)/"
+	$(PYTHON3) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(BOT)/.synced: $(UV) pyproject.toml uv.lock
+	@echo "==> bot environment ($(BOT)/): rasa, rasa-sdk, channels, spaCy"
+	UV_PROJECT_ENVIRONMENT=$(BOT) $(UV) sync --frozen --extra bot
+	@touch $@
+
+$(BACKEND)/.synced: $(UV) pyproject.toml uv.lock
+	@echo "==> backend environment ($(BACKEND)/): FastAPI, SQLAlchemy 2, pydantic 2"
+	UV_PROJECT_ENVIRONMENT=$(BACKEND) $(UV) sync --frozen --extra backend
+	@touch $@
+
+var/spacy/de_govbot/meta.json: $(BOT)/.synced bot/language/build_spacy.py
+	@echo "==> building the German spaCy pipeline into var/spacy/de_govbot/"
+	$(BOT_PY) -m bot.language.build_spacy --output var/spacy/de_govbot
+
+.PHONY: install
+install: $(BOT)/.synced $(BACKEND)/.synced var/spacy/de_govbot/meta.json ## create both environments and the spaCy pipeline
+
+.PHONY: generate
+generate: $(BOT)/.synced ## write the training data derived from data/catalogue
+	$(BOT_PY) -m bot.generate
+
+.PHONY: train
+train: install generate ## train the Rasa model unless config and data are unchanged
+	$(BOT_PY) -m bot.train
+
+.PHONY: run
+run: train ## start backend, action server and Rasa server; Ctrl-C stops all
+	$(BOT)/bin/honcho start -f Procfile
+
+.PHONY: lint
+lint: install ## ruff check and format check
+	$(BOT)/bin/ruff check .
+	$(BOT)/bin/ruff format --check .
+
+.PHONY: format
+format: install ## ruff format and autofix
+	$(BOT)/bin/ruff format .
+	$(BOT)/bin/ruff check --fix .
+
+.PHONY: typecheck
+typecheck: install ## mypy on backend (backend env) and actions/channels (bot env)
+	$(BACKEND)/bin/mypy backend
+	$(BOT)/bin/mypy actions channels
+
+.PHONY: validate
+validate: generate ## rasa data validate, and the generated files are in sync
+	$(BOT_PY) -m rasa data validate --config bot/config.yml --domain bot/domain --data data/nlu data/rules data/stories
+
+.PHONY: test-unit
+test-unit: install ## unit tests: backend, actions, channels, generators
+	$(BACKEND)/bin/pytest -q tests/backend
+	$(BOT)/bin/pytest -q tests/bot
+
+.PHONY: test-stories
+test-stories: train ## conversation stories against the trained model
+	$(BOT_PY) -m rasa test core --stories tests/conversations --model models \
+	  --fail-on-prediction-errors --out results/stories
+
+.PHONY: test-integration
+test-integration: train ## the real backend, action server and Rasa server on loopback
+	$(BOT)/bin/pytest -q tests/integration
+
+.PHONY: test
+test: lint typecheck validate test-unit train test-stories test-integration ## everything CI runs
+
+.PHONY: bench
+bench: train ## measure setup, training, cold start and memory; writes docs/benchmarks.md
+	$(BOT_PY) -m tests.bench.startup --output docs/benchmarks.md
+
+.PHONY: compare-pipelines
+compare-pipelines: install generate ## cross-validate the NLU pipeline candidates; writes docs/nlu-pipeline.md
+	$(BOT_PY) -m bot.language.compare_pipelines --output docs/nlu-pipeline.md
+
+.PHONY: clean
+clean: ## remove environments, models and run-time state
+	rm -rf $(BOT) $(BACKEND) $(TOOLS) var models results .rasa

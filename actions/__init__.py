@@ -1,0 +1,10 @@
+"""Custom actions of the GovBot assistant (rasa-sdk), run by the action server.
+
+The action server imports this package and registers every Action subclass in the
+modules imported here.
+"""
+
+from actions.fallback import ActionDefaultAskAffirmation
+from actions.opening_hours import ActionOpeningHours
+
+__all__ = ["ActionDefaultAskAffirmation", "ActionOpeningHours"]

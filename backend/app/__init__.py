@@ -1,0 +1,1 @@
+"""GovBot backend: the system of record for the catalogue and, later, applications."""

@@ -1,0 +1,1 @@
+"""HTTP API of the backend: one router per resource."""

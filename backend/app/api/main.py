@@ -1,0 +1,9 @@
+"""All routers of the API in one place."""
+
+from fastapi import APIRouter
+
+from backend.app.api.routes import departments, health
+
+api_router = APIRouter()
+api_router.include_router(health.router)
+api_router.include_router(departments.router)

@@ -1,0 +1,112 @@
+"""Offices of the city: contact, location and opening hours."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+from fastapi import APIRouter, HTTPException, Query
+from sqlalchemy import select
+
+from backend.app.api.deps import SessionDep, SettingsDep
+from backend.app.catalogue import WEEKDAYS, Closure
+from backend.app.core.clock import now as clock_now
+from backend.app.models import Department
+from backend.app.opening_hours import opening_status
+from backend.app.schemas import (
+    ClosureOut,
+    DepartmentOut,
+    DepartmentSummary,
+    OpeningHoursOut,
+    OpeningOut,
+    Problem,
+    WeekdayHours,
+)
+
+router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
+
+NOT_FOUND = {404: {"model": Problem, "description": "No department with this slug"}}
+
+
+def fold(text: str) -> str:
+    """Compare names the way citizens type them: case, umlauts and spacing don't matter."""
+    text = text.casefold().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+    text = text.replace("ß", "ss")
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _get(session: SessionDep, slug: str) -> Department:
+    department = session.scalar(select(Department).where(Department.slug == slug))
+    if department is None:
+        raise HTTPException(status_code=404, detail=f"Unbekannte Dienststelle: {slug}")
+    return department
+
+
+@router.get("", response_model=list[DepartmentOut], summary="List offices, optionally by name")
+def list_departments(
+    session: SessionDep,
+    q: str | None = Query(
+        default=None,
+        max_length=200,
+        description="Name or a word citizens use for the office (case and umlauts ignored)",
+    ),
+) -> list[Department]:
+    departments = list(session.scalars(select(Department).order_by(Department.name)))
+    if q is None:
+        return departments
+    wanted = fold(q)
+    if not wanted:
+        return []
+    return [
+        d
+        for d in departments
+        if any(wanted == fold(name) for name in [d.slug, d.name, *d.synonyms])
+        or wanted in fold(d.name)
+    ]
+
+
+@router.get("/{slug}", response_model=DepartmentOut, responses=NOT_FOUND)
+def get_department(slug: str, session: SessionDep) -> Department:
+    return _get(session, slug)
+
+
+@router.get(
+    "/{slug}/opening-hours",
+    response_model=OpeningHoursOut,
+    responses=NOT_FOUND,
+    summary="Regular hours, open now or not, and the next opening",
+)
+def get_opening_hours(slug: str, session: SessionDep, settings: SettingsDep) -> OpeningHoursOut:
+    department = _get(session, slug)
+    closures = [Closure.model_validate(c) for c in department.closures]
+    now = clock_now(settings)
+    status = opening_status(
+        department.opening_hours, closures, now, settings.tz, settings.holiday_subdivision
+    )
+    today: date = now.date()
+    return OpeningHoursOut(
+        department=DepartmentSummary.model_validate(department),
+        timezone=settings.timezone,
+        now=status.now,
+        open_now=status.open_now,
+        closes_at=status.closes_at,
+        next_opening=(
+            OpeningOut(
+                opens_at=status.next_opening.opens_at, closes_at=status.next_opening.closes_at
+            )
+            if status.next_opening
+            else None
+        ),
+        closed_today_reason=status.closed_today_reason,
+        regular_hours=[
+            WeekdayHours(weekday=day, intervals=department.opening_hours[day])
+            for day in WEEKDAYS
+            if department.opening_hours.get(day)
+        ],
+        upcoming_closures=[
+            ClosureOut(start=c.start.isoformat(), end=c.end.isoformat(), reason=c.reason)
+            for c in closures
+            if c.end >= today
+        ],
+    )

@@ -1,0 +1,46 @@
+"""Backend settings: typed, from the environment (prefix ``BACKEND_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BACKEND_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", validation_alias=AliasChoices("GOVBOT_ENV", "BACKEND_ENVIRONMENT")
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    database_url: str = "sqlite:///var/backend.sqlite3"
+    catalogue_dir: Path = Path("data/catalogue")
+    timezone: str = "Europe/Berlin"
+    # Federal state whose public holidays close the offices (ISO 3166-2 subdivision of DE).
+    holiday_subdivision: str = "NW"
+    # A fixed "now" for tests and demonstrations; refused in production.
+    fixed_now: datetime | None = None
+
+    @model_validator(mode="after")
+    def _refuse_test_clock_in_production(self) -> Settings:
+        if self.environment == "production" and self.fixed_now is not None:
+            raise ValueError("BACKEND_FIXED_NOW must not be set in production")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,64 @@
+"""Response bodies of the API (pydantic 2); what the OpenAPI schema documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Health(BaseModel):
+    status: str = "ok"
+
+
+class ClosureOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    start: str = Field(serialization_alias="from")
+    end: str = Field(serialization_alias="to")
+    reason: str
+
+
+class DepartmentSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    slug: str
+    name: str
+    sample_data: bool = Field(description="The values are examples that the city must check.")
+
+
+class DepartmentOut(DepartmentSummary):
+    synonyms: list[str]
+    phone: str | None
+    email: str | None
+    building: str | None
+    floor: str | None
+    room: str | None
+    directions: str | None
+    barrier_free: bool | None
+
+
+class WeekdayHours(BaseModel):
+    weekday: str = Field(description="monday ... sunday")
+    intervals: list[str] = Field(description='"HH:MM-HH:MM", local time')
+
+
+class OpeningOut(BaseModel):
+    opens_at: datetime
+    closes_at: datetime
+
+
+class OpeningHoursOut(BaseModel):
+    department: DepartmentSummary
+    timezone: str
+    now: datetime
+    open_now: bool
+    closes_at: datetime | None = Field(description="End of the current interval while open")
+    next_opening: OpeningOut | None
+    closed_today_reason: str | None = Field(
+        description="Holiday or special closure on a regular opening day"
+    )
+    regular_hours: list[WeekdayHours]
+    upcoming_closures: list[ClosureOut]
+
+
+class Problem(BaseModel):
+    detail: str

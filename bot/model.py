@@ -1,0 +1,42 @@
+"""Which trained model belongs to the current config and training data.
+
+A model is named after a hash of everything that shapes it, so an unchanged bot is never
+trained twice and the server always loads the model that matches the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = Path("bot/config.yml")
+DOMAIN = Path("bot/domain")
+TRAINING_DATA = [Path("data/nlu"), Path("data/rules"), Path("data/stories")]
+# The spaCy pipeline is built by this script; its tokens and lemmas are model input.
+LANGUAGE = Path("bot/language/build_spacy.py")
+MODEL_DIR = Path("models")
+
+
+def inputs(root: Path = ROOT) -> list[Path]:
+    files = [root / CONFIG, root / LANGUAGE]
+    for folder in [DOMAIN, *TRAINING_DATA]:
+        files.extend(sorted((root / folder).rglob("*.yml")))
+    return files
+
+
+def fingerprint(root: Path = ROOT) -> str:
+    digest = hashlib.sha256(f"rasa {version('rasa')}\n".encode())
+    for path in inputs(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def model_name(root: Path = ROOT) -> str:
+    return f"govbot-{fingerprint(root)}"
+
+
+def model_path(root: Path = ROOT, model_dir: Path = MODEL_DIR) -> Path:
+    return root / model_dir / f"{model_name(root)}.tar.gz"

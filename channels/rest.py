@@ -1,0 +1,114 @@
+"""REST input channel for citizens: ``POST /webhooks/rest/webhook``.
+
+Rasa's own RestInput trusts the body. This one answers malformed requests with a 4xx and
+never hands the assistant text it cannot process: empty and over-long messages become
+the channel signals ``/empty_message`` and ``/message_too_long``, which the assistant
+answers politely (rules in data/rules/channel.yml), and control characters are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.settings import get_settings
+from channels.text import clean_message, valid_sender
+
+logger = logging.getLogger(__name__)
+
+EMPTY_MESSAGE = "/empty_message"
+MESSAGE_TOO_LONG = "/message_too_long"
+
+
+def _problem(status: int, code: str, detail: str) -> HTTPResponse:
+    return response.json({"error": code, "detail": detail}, status=status)
+
+
+class CitizenRestInput(InputChannel):
+    """Synchronous REST channel: one request, the bot's answers in the response."""
+
+    def __init__(self, max_message_length: int | None = None) -> None:
+        settings = get_settings()
+        self.max_message_length = max_message_length or settings.max_message_length
+        self.max_sender_length = settings.max_sender_length
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        return cls(max_message_length=credentials.get("max_message_length"))
+
+    def parse(self, body: bytes) -> tuple[str, str] | HTTPResponse:
+        """(sender, text for the assistant), or the 4xx response for a bad body."""
+        try:
+            payload = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return _problem(400, "invalid_json", "Der Inhalt ist kein gültiges UTF-8-JSON.")
+        if not isinstance(payload, dict):
+            return _problem(400, "invalid_json", "Erwartet wird ein JSON-Objekt.")
+        sender = valid_sender(payload.get("sender"), self.max_sender_length)
+        if sender is None:
+            return _problem(
+                400,
+                "invalid_sender",
+                f"'sender' fehlt oder ist ungültig (1 bis {self.max_sender_length} Zeichen, "
+                "ohne Leer- und Steuerzeichen).",
+            )
+        message = payload.get("message")
+        if message is None:
+            message = ""
+        if not isinstance(message, str):
+            return _problem(400, "invalid_message", "'message' muss ein Text sein.")
+        text = clean_message(message)
+        if not text:
+            return sender, EMPTY_MESSAGE
+        if len(text) > self.max_message_length:
+            return sender, MESSAGE_TOO_LONG
+        return sender, text
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = Blueprint("citizen_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            parsed = self.parse(request.body or b"")
+            if isinstance(parsed, HTTPResponse):
+                return parsed
+            sender, text = parsed
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(text, collector, sender, input_channel=self.name())
+                )
+            except Exception:
+                # The conversation state is kept by Rasa; the citizen gets an apology
+                # instead of a 500, and the error is logged without the message text.
+                logger.exception("message of a REST conversation could not be processed")
+                return response.json(
+                    [
+                        {
+                            "recipient_id": sender,
+                            "text": "Entschuldigung, da ist bei mir etwas schiefgegangen. "
+                            "Bitte versuchen Sie es noch einmal.",
+                        }
+                    ]
+                )
+            return response.json(collector.messages)
+
+        return webhook

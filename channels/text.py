@@ -1,0 +1,33 @@
+"""What a citizen's message may contain before it reaches the assistant."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Categories that never belong in a chat message: control characters (except line
+# breaks and tabs), lone surrogates, private use and unassigned code points.
+_DROPPED_CATEGORIES = {"Cc", "Cs", "Co", "Cn"}
+_KEPT_CONTROLS = {"\n", "\t"}
+
+
+def clean_message(text: str) -> str:
+    """NFC-normalised text without control characters, trimmed."""
+    text = unicodedata.normalize("NFC", text)
+    kept = (
+        ch
+        for ch in text
+        if ch in _KEPT_CONTROLS or unicodedata.category(ch) not in _DROPPED_CATEGORIES
+    )
+    return "".join(kept).replace("\t", " ").strip()
+
+
+def valid_sender(sender: object, max_length: int) -> str | None:
+    """The sender id as text if it is usable as a conversation id, else None."""
+    if isinstance(sender, bool) or not isinstance(sender, (str, int)):
+        return None
+    text = str(sender)
+    if not text or len(text) > max_length or clean_message(text) != text:
+        return None
+    if any(ch.isspace() for ch in text):
+        return None
+    return text
