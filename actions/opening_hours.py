@@ -52,22 +52,23 @@ class ActionOpeningHours(Action):
     def client(self) -> BackendClient:
         return self._client or shared_client()
 
-    async def _resolve(self, wanted: str) -> str | None:
-        """Slug of the office the citizen means; the NLU usually gives it already."""
+    async def _lookup(self, wanted: str) -> OpeningHours | None:
+        """Hours of the office the citizen means; the NLU usually gives its slug already."""
         try:
-            await self.client.opening_hours(wanted)
-            return wanted
+            return await self.client.opening_hours(wanted)
         except DepartmentNotFound:
             matches = await self.client.find_departments(wanted)
-            return matches[0].slug if len(matches) == 1 else None
+            if len(matches) != 1:
+                return None
+            return await self.client.opening_hours(matches[0].slug)
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         wanted = tracker.get_slot("department") or get_settings().default_department
         try:
-            slug = await self._resolve(str(wanted))
-            if slug is None:
+            hours = await self._lookup(str(wanted))
+            if hours is None:
                 known = await self.client.find_departments()
                 dispatcher.utter_message(
                     response="utter_department_unknown",
@@ -75,7 +76,6 @@ class ActionOpeningHours(Action):
                     known=german.join([d.name for d in known]),
                 )
                 return [SlotSet("department", None)]
-            hours = await self.client.opening_hours(slug)
         except (BackendUnavailable, DepartmentNotFound) as error:
             logger.warning("opening hours not available: %s", error)
             dispatcher.utter_message(response="utter_backend_unavailable")
@@ -89,4 +89,4 @@ class ActionOpeningHours(Action):
         )
         if hours.department.sample_data:
             dispatcher.utter_message(response="utter_sample_data_notice")
-        return [SlotSet("department", slug)]
+        return [SlotSet("department", hours.department.slug)]

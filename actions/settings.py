@@ -8,6 +8,9 @@ from pydantic import AnyHttpUrl, BaseSettings, Field
 
 
 class ActionSettings(BaseSettings):
+    # The action server; only the Rasa server calls it, so it stays on loopback.
+    host: str = "127.0.0.1"
+    port: int = Field(default=5055, ge=1, le=65535)
     # Where the backend API answers; the action server is its only bot-side client.
     backend_url: AnyHttpUrl = Field(default="http://127.0.0.1:8000")  # type: ignore[assignment]
     # Seconds per backend call; far below Rasa's own action timeout.

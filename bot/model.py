@@ -34,6 +34,11 @@ def fingerprint(root: Path = ROOT) -> str:
     return digest.hexdigest()[:12]
 
 
+def language_fingerprint(root: Path = ROOT) -> str:
+    """Identifies the spaCy pipeline; Rasa's training cache only knows its path."""
+    return hashlib.sha256((root / LANGUAGE).read_bytes()).hexdigest()[:12]
+
+
 def model_name(root: Path = ROOT) -> str:
     return f"govbot-{fingerprint(root)}"
 

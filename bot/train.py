@@ -12,7 +12,16 @@ import sys
 import time
 from pathlib import Path
 
-from bot.model import CONFIG, DOMAIN, MODEL_DIR, ROOT, TRAINING_DATA, model_name, model_path
+from bot.model import (
+    CONFIG,
+    DOMAIN,
+    MODEL_DIR,
+    ROOT,
+    TRAINING_DATA,
+    language_fingerprint,
+    model_name,
+    model_path,
+)
 
 KEEP_MODELS = 3
 
@@ -34,7 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"==> model is up to date: {target.relative_to(ROOT)} (no training needed)")
         return 0
     print(f"==> training {target.relative_to(ROOT)} (about 2 minutes on 2 cores)")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        # Rasa caches trained components by their config; SpacyNLP's config is only the
+        # pipeline's path, so a rebuilt pipeline gets a cache of its own.
+        "RASA_CACHE_DIRECTORY": str(ROOT / ".rasa" / f"cache-{language_fingerprint()}"),
+    }
     started = time.monotonic()
     command = [
         sys.executable, "-m", "rasa", "train",

@@ -97,6 +97,9 @@ def build(base: str | None = None) -> Language:
         ruler = nlp.add_pipe("entity_ruler")
         # Loads the German lookup table from spacy-lookups-data into the lemmatizer.
         nlp.initialize()
+    # German keeps "123." as one (ordinal) token; split it so "PB-AB 123." is a plate.
+    suffixes = [*nlp.Defaults.suffixes, r"(?<=[0-9])\."]
+    nlp.tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search
     # initialize() clears the ruler, so patterns are added afterwards.
     ruler.add_patterns(entity_patterns())  # type: ignore[attr-defined]
     nlp.meta["name"] = "govbot"

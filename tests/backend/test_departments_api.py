@@ -1,0 +1,84 @@
+"""The departments API as the action server and the OpenAPI docs see it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend.app.main import create_app
+from tests.backend.conftest import make_settings
+
+
+async def test_health(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_lists_the_catalogue_departments(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/departments")
+    assert response.status_code == 200
+    slugs = {d["slug"] for d in response.json()}
+    assert {"buergerbuero", "standesamt", "ordnungsamt", "strassenverkehrsamt"} <= slugs
+    assert all(d["sample_data"] for d in response.json())
+
+
+@pytest.mark.parametrize("query", ["Bürgeramt", "buergeramt", "EINWOHNERMELDEAMT", "bürger büro"])
+async def test_finds_a_department_by_the_words_citizens_use(
+    client: httpx.AsyncClient, query: str
+) -> None:
+    response = await client.get("/api/v1/departments", params={"q": query})
+    assert [d["slug"] for d in response.json()] == ["buergerbuero"]
+
+
+async def test_unknown_words_find_nothing(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/departments", params={"q": "Finanzamt"})
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+async def test_opening_hours_while_open(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/departments/buergerbuero/opening-hours")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["department"]["name"] == "Bürgerbüro"
+    assert body["open_now"] is True
+    assert body["closes_at"] == "2026-12-02T12:30:00+01:00"
+    assert body["next_opening"]["opens_at"] == "2026-12-03T08:00:00+01:00"
+    assert {"weekday": "monday", "intervals": ["08:00-12:30", "14:00-16:00"]} in body[
+        "regular_hours"
+    ]
+    assert [c["reason"] for c in body["upcoming_closures"]] == ["Heiligabend", "Silvester"]
+
+
+async def test_opening_hours_on_a_public_holiday(tmp_path: Path) -> None:
+    # Christmas Day 2026 is a Friday, a regular opening day of the Bürgerbüro.
+    settings = make_settings(tmp_path, fixed_now="2026-12-25T10:00:00+01:00")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            body = (await client.get("/api/v1/departments/buergerbuero/opening-hours")).json()
+    assert body["open_now"] is False
+    assert body["closed_today_reason"] == "Feiertag (Erster Weihnachtstag)"
+    # 26 December is a holiday too, 27 December a Sunday: next is Monday the 28th.
+    assert body["next_opening"]["opens_at"] == "2026-12-28T08:00:00+01:00"
+
+
+async def test_unknown_department_is_a_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/departments/finanzamt/opening-hours")
+    assert response.status_code == 404
+    assert "finanzamt" in response.json()["detail"]
+
+
+async def test_overlong_query_is_rejected(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/departments", params={"q": "x" * 5000})
+    assert response.status_code == 422
+
+
+async def test_openapi_documents_the_opening_hours(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    assert "/api/v1/departments/{slug}/opening-hours" in schema["paths"]
+    assert "OpeningHoursOut" in schema["components"]["schemas"]
