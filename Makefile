@@ -16,6 +16,13 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
+# Python 3.10 for both environments (.python-version). Found on PATH or in pyenv; without
+# one, uv fetches a build of its own where it can.
+PY310 := $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)
+ifneq ($(PY310),)
+export UV_PYTHON := $(PY310)
+endif
+
 .PHONY: help
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -67,7 +74,7 @@ format: install ## ruff format and autofix
 .PHONY: typecheck
 typecheck: install ## mypy on backend (backend env) and actions/channels (bot env)
 	$(BACKEND)/bin/mypy backend
-	$(BOT)/bin/mypy actions channels
+	$(BOT)/bin/mypy actions channels bot
 
 .PHONY: validate
 validate: generate ## rasa data validate, and the generated files are in sync

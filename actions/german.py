@@ -56,3 +56,10 @@ def day_reference(day: date, today: date) -> str:
     if delta == 1:
         return "morgen"
     return "am " + format_date(day, "EEEE, d. MMMM", locale="de_DE")
+
+
+def when(moment: datetime, today: date) -> str:
+    """``heute um 14:00 Uhr``, ``morgen um 8:00 Uhr``, ``am Montag, 30. November, um 8:00 Uhr``."""
+    day = day_reference(moment.date(), today)
+    separator = ", " if day.startswith("am ") else " "
+    return f"{day}{separator}um {clock(moment)} Uhr"

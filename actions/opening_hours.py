@@ -33,9 +33,8 @@ def opening_status_text(hours: OpeningHours) -> str:
     else:
         parts.append("Gerade ist geschlossen.")
     if hours.next_opening is not None:
-        opens = hours.next_opening.opens_at
-        day = german.day_reference(opens.date(), today)
-        parts.append(f"Geöffnet ist wieder {day} um {german.clock(opens)} Uhr.")
+        opens_at = german.when(hours.next_opening.opens_at, today)
+        parts.append(f"Geöffnet ist wieder {opens_at}.")
     return " ".join(parts)
 
 

@@ -27,12 +27,15 @@ HEADER = (
 def _variants(text: str) -> list[str]:
     """The spellings citizens type: as written, lower case, without umlauts."""
     folded = (
-        text.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
-        .replace("Ä", "Ae").replace("Ö", "Oe").replace("Ü", "Ue")
+        text.replace("ä", "ae")
+        .replace("ö", "oe")
+        .replace("ü", "ue")
+        .replace("ß", "ss")
+        .replace("Ä", "Ae")
+        .replace("Ö", "Oe")
+        .replace("Ü", "Ue")
     )
-    plain = "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     seen: list[str] = []
     for variant in (text, text.lower(), folded, folded.lower(), plain.lower()):
         if variant not in seen:

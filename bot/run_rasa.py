@@ -1,6 +1,6 @@
 """Start the Rasa server with the settings of ``channels.settings`` and the current model.
 
-    python -m bot.run_rasa
+python -m bot.run_rasa
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def main() -> None:
         os.makedirs(os.path.dirname(settings.tracker_db) or ".", exist_ok=True)
     os.chdir(ROOT)
     command = rasa_command()
-    os.execv(command[0], command)
+    os.execv(command[0], command)  # noqa: S606 - replaces this launcher with Rasa
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Train the Rasa model, unless one for the current config and data exists already.
 
-    python -m bot.train [--force]
+python -m bot.train [--force]
 """
 
 from __future__ import annotations

@@ -76,9 +76,7 @@ class CitizenRestInput(InputChannel):
             return sender, MESSAGE_TOO_LONG
         return sender, text
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("citizen_rest_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])

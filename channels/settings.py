@@ -25,7 +25,6 @@ class ChannelSettings(BaseSettings):
     tracker_dialect: str = Field(default="sqlite", env="RASA_TRACKER_DIALECT")
     tracker_url: str = Field(default="", env="RASA_TRACKER_URL")
     tracker_db: str = Field(default="var/tracker.sqlite3", env="RASA_TRACKER_DB")
-    model_dir: str = Field(default="models", env="RASA_MODEL_DIR")
 
     # What a citizen's message may be; longer ones are answered, not processed.
     max_message_length: int = Field(default=2000, ge=1, env="CHANNELS_MAX_MESSAGE_LENGTH")
@@ -36,7 +35,7 @@ class ChannelSettings(BaseSettings):
         extra = "ignore"
 
     @root_validator(skip_on_failure=True)
-    def _api_needs_token(cls, values: dict) -> dict:  # noqa: N805
+    def _api_needs_token(cls, values: dict) -> dict:
         token = values.get("rasa_token")
         if values.get("rasa_enable_api"):
             if not token:

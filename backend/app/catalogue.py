@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -85,7 +86,7 @@ class DepartmentEntry(BaseModel):
             if day not in WEEKDAYS:
                 raise ValueError(f"unknown weekday {day!r}; use one of {', '.join(WEEKDAYS)}")
             parsed = sorted((Interval.parse(i) for i in intervals), key=lambda i: i.opens)
-            for earlier, later in zip(parsed, parsed[1:], strict=False):
+            for earlier, later in pairwise(parsed):
                 if later.opens < earlier.closes:
                     raise ValueError(f"opening intervals on {day} overlap")
         return value

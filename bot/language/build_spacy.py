@@ -89,8 +89,8 @@ def build(base: str | None = None) -> Language:
         base = BASE_MODEL
     if base:
         nlp = spacy.load(base)
-        before = {"before": "ner"} if "ner" in nlp.pipe_names else {}
-        ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True}, **before)
+        before = "ner" if "ner" in nlp.pipe_names else None
+        ruler = nlp.add_pipe("entity_ruler", before=before, config={"overwrite_ents": True})
     else:
         nlp = spacy.blank("de")
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
@@ -98,8 +98,9 @@ def build(base: str | None = None) -> Language:
         # Loads the German lookup table from spacy-lookups-data into the lemmatizer.
         nlp.initialize()
     # German keeps "123." as one (ordinal) token; split it so "PB-AB 123." is a plate.
-    suffixes = [*nlp.Defaults.suffixes, r"(?<=[0-9])\."]
-    nlp.tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search
+    suffixes = [*(nlp.Defaults.suffixes or []), r"(?<=[0-9])\."]
+    tokenizer: Any = nlp.tokenizer
+    tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search
     # initialize() clears the ruler, so patterns are added afterwards.
     ruler.add_patterns(entity_patterns())  # type: ignore[attr-defined]
     nlp.meta["name"] = "govbot"

@@ -68,7 +68,7 @@ async def test_closed_on_a_holiday_names_the_next_opening(domain: dict[str, Any]
     client, _ = backend_stub({"/api/v1/departments/buergerbuero/opening-hours": body})
     texts, _ = await run(client, make_tracker(slots={"department": "buergerbuero"}), domain)
     assert "Heute ist geschlossen: Feiertag (Erster Weihnachtstag)." in texts[0]
-    assert "Geöffnet ist wieder am Montag, 28. Dezember um 8:00 Uhr." in texts[0]
+    assert "Geöffnet ist wieder am Montag, 28. Dezember, um 8:00 Uhr." in texts[0]
 
 
 async def test_closed_in_the_evening_opens_tomorrow(domain: dict[str, Any]) -> None:
@@ -94,7 +94,7 @@ async def test_without_a_department_the_default_office_is_meant(domain: dict[str
 
 
 async def test_a_name_the_nlu_did_not_normalise_is_looked_up(domain: dict[str, Any]) -> None:
-    client, seen = backend_stub(
+    client, _ = backend_stub(
         {
             "/api/v1/departments?q=B%C3%BCrgeramt+im+Rathaus": [BUERGERBUERO],
             "/api/v1/departments/buergerbuero/opening-hours": hours(),
@@ -126,11 +126,7 @@ async def test_unknown_department_lists_the_known_ones(domain: dict[str, Any]) -
 
 async def test_backend_down_gets_an_apology(domain: dict[str, Any]) -> None:
     client, _ = backend_stub(
-        {
-            "/api/v1/departments/buergerbuero/opening-hours": httpx.ConnectError(
-                "connection refused"
-            )
-        }
+        {"/api/v1/departments/buergerbuero/opening-hours": httpx.ConnectError("connection refused")}
     )
     texts, events = await run(client, make_tracker(slots={"department": "buergerbuero"}), domain)
     assert "gerade nicht abrufen" in texts[0]

@@ -57,7 +57,9 @@ def _wait_healthy(name: str, url: str, process: subprocess.Popen, log: Path) -> 
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+            raise RuntimeError(
+                f"{name} exited with {process.returncode}:\n{log.read_text()[-4000:]}"
+            )
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return
@@ -101,7 +103,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             log = state / f"{name}.log"
             with log.open("wb") as out:
                 processes[name] = (
-                    subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT),
+                    subprocess.Popen(
+                        command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+                    ),
                     log,
                 )
         for name, (_, url) in commands.items():

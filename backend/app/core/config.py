@@ -14,7 +14,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="BACKEND_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="BACKEND_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
     )
 
     environment: Literal["development", "test", "production"] = Field(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import select
@@ -25,7 +26,9 @@ from backend.app.schemas import (
 
 router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
 
-NOT_FOUND = {404: {"model": Problem, "description": "No department with this slug"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No department with this slug"}
+}
 
 
 def fold(text: str) -> str:

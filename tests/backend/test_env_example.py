@@ -1,0 +1,28 @@
+"""Every backend setting is documented in .env.example; production refuses test clocks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from backend.app.core.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTED = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+
+
+def test_backend_settings_are_documented() -> None:
+    prefix = Settings.model_config["env_prefix"]
+    names = {
+        "GOVBOT_ENV" if name == "environment" else f"{prefix}{name}".upper()
+        for name in Settings.model_fields
+    }
+    assert names - DOCUMENTED == set()
+
+
+def test_production_refuses_a_fixed_clock() -> None:
+    with pytest.raises(ValidationError, match="FIXED_NOW"):
+        Settings(environment="production", fixed_now="2026-12-02T10:00:00+01:00", _env_file=None)  # type: ignore[arg-type, call-arg]
