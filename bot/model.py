@@ -14,13 +14,17 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = Path("bot/config.yml")
 DOMAIN = Path("bot/domain")
 TRAINING_DATA = [Path("data/nlu"), Path("data/rules"), Path("data/stories")]
-# The spaCy pipeline is built by this script; its tokens and lemmas are model input.
+# The spaCy pipeline is built by this script; its tokens and lemmas are model input. Its
+# meta.json says which base it was built on (blank "de" or de_core_news_sm).
 LANGUAGE = Path("bot/language/build_spacy.py")
+LANGUAGE_META = Path("var/spacy/de_govbot/meta.json")
 MODEL_DIR = Path("models")
 
 
 def inputs(root: Path = ROOT) -> list[Path]:
     files = [root / CONFIG, root / LANGUAGE]
+    if (root / LANGUAGE_META).exists():
+        files.append(root / LANGUAGE_META)
     for folder in [DOMAIN, *TRAINING_DATA]:
         files.extend(sorted((root / folder).rglob("*.yml")))
     return files
@@ -36,7 +40,10 @@ def fingerprint(root: Path = ROOT) -> str:
 
 def language_fingerprint(root: Path = ROOT) -> str:
     """Identifies the spaCy pipeline; Rasa's training cache only knows its path."""
-    return hashlib.sha256((root / LANGUAGE).read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256((root / LANGUAGE).read_bytes())
+    if (root / LANGUAGE_META).exists():
+        digest.update((root / LANGUAGE_META).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def model_name(root: Path = ROOT) -> str:

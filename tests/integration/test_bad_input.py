@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.integration.conftest import Stack
+from tests.stack import Stack
 
 pytestmark = pytest.mark.integration
 

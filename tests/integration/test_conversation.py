@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.integration.conftest import Stack
+from tests.stack import Stack
 
 pytestmark = pytest.mark.integration
 
