@@ -90,12 +90,20 @@ test-stories: train ## conversation stories against the trained model
 	$(BOT_PY) -m rasa test core --stories tests/conversations --model models \
 	  --fail-on-prediction-errors --out results/stories
 
+.PHONY: test-nlu
+test-nlu: train ## the held-out NLU test file must meet the accuracy targets
+	$(BOT_PY) -m bot.evaluate --held-out-only --check
+
+.PHONY: eval
+eval: train ## NLU report (held-out file and cross-validation) into docs/eval/
+	$(BOT_PY) -m bot.evaluate --output docs/eval
+
 .PHONY: test-integration
 test-integration: train ## the real backend, action server and Rasa server on loopback
 	$(BOT)/bin/pytest -q tests/integration
 
 .PHONY: test
-test: lint typecheck validate test-unit train test-stories test-integration ## everything CI runs
+test: lint typecheck validate test-unit train test-stories test-nlu test-integration ## everything CI runs
 
 .PHONY: bench
 bench: train ## measure setup, training, cold start and memory; writes docs/benchmarks.md

@@ -5,6 +5,7 @@ modules imported here.
 """
 
 from actions.fallback import ActionDefaultAskAffirmation
-from actions.opening_hours import ActionOpeningHours
+from actions.knowledge import ActionServiceKnowledge
+from actions.status import ActionCheckStatus
 
-__all__ = ["ActionDefaultAskAffirmation", "ActionOpeningHours"]
+__all__ = ["ActionCheckStatus", "ActionDefaultAskAffirmation", "ActionServiceKnowledge"]

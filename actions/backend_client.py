@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, parse_obj_as
 
 from actions.settings import get_settings
 
@@ -16,14 +16,40 @@ class BackendUnavailable(Exception):
     """The backend did not answer, or answered with an error or an unexpected body."""
 
 
-class DepartmentNotFound(Exception):
-    """The backend knows no department by that slug."""
+class NotFound(Exception):
+    """The backend knows no such department, service or application."""
+
+
+class TooManyAttempts(Exception):
+    """The backend refuses further status questions for a while."""
 
 
 class Department(BaseModel):
     slug: str
     name: str
     sample_data: bool = False
+    phone: str | None = None
+    email: str | None = None
+    building: str | None = None
+    floor: str | None = None
+    room: str | None = None
+    directions: str | None = None
+    barrier_free: bool | None = None
+
+
+class Service(BaseModel):
+    slug: str
+    name: str
+    sample_data: bool = False
+    description: str
+    eligibility: str | None
+    fees: str | None
+    documents: list[str]
+    processing_time: str | None
+    legal_basis: str | None
+    department: Department
+    online_form: str | None
+    online_form_url: str | None
 
 
 class Opening(BaseModel):
@@ -46,6 +72,22 @@ class OpeningHours(BaseModel):
     regular_hours: list[WeekdayHours]
 
 
+class ServiceName(BaseModel):
+    slug: str
+    name: str
+
+
+class ApplicationStatus(BaseModel):
+    reference: str
+    service: ServiceName | None
+    status: str
+    status_note: str | None
+    updated_at: datetime
+
+
+Model = TypeVar("Model")
+
+
 class BackendClient:
     """Async client of the backend API; pass ``transport`` to talk to a stand-in in tests."""
 
@@ -62,33 +104,64 @@ class BackendClient:
             headers={"User-Agent": "govbot-actions"},
         )
 
-    async def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
+    async def _request(
+        self, method: str, path: str, model: Any, *, params: Any = None, json: Any = None
+    ) -> Any:
         try:
-            response = await self._http.get(path, params=params)
+            response = await self._http.request(method, path, params=params, json=json)
         except httpx.HTTPError as error:
-            raise BackendUnavailable(f"GET {path}: {error!r}") from error
+            raise BackendUnavailable(f"{method} {path}: {error!r}") from error
         if response.status_code == 404:
-            raise DepartmentNotFound(path)
+            raise NotFound(path)
+        if response.status_code == 429:
+            raise TooManyAttempts(path)
         if response.status_code != 200:
-            raise BackendUnavailable(f"GET {path}: HTTP {response.status_code}")
+            raise BackendUnavailable(f"{method} {path}: HTTP {response.status_code}")
         try:
-            return response.json()
-        except ValueError as error:
-            raise BackendUnavailable(f"GET {path}: body is not JSON") from error
+            return parse_obj_as(model, response.json())
+        except (ValueError, ValidationError) as error:
+            raise BackendUnavailable(f"{method} {path}: unexpected body: {error}") from error
 
-    async def opening_hours(self, slug: str) -> OpeningHours:
-        body = await self._get(f"/api/v1/departments/{quote(slug, safe='')}/opening-hours")
-        try:
-            return OpeningHours.parse_obj(body)
-        except ValidationError as error:
-            raise BackendUnavailable(f"opening hours of {slug}: {error}") from error
+    async def opening_hours(self, department: str) -> OpeningHours:
+        path = f"/api/v1/departments/{quote(department, safe='')}/opening-hours"
+        result: OpeningHours = await self._request("GET", path, OpeningHours)
+        return result
+
+    async def department(self, slug: str) -> Department:
+        path = f"/api/v1/departments/{quote(slug, safe='')}"
+        result: Department = await self._request("GET", path, Department)
+        return result
 
     async def find_departments(self, query: str | None = None) -> list[Department]:
-        body = await self._get("/api/v1/departments", {"q": query} if query else None)
-        try:
-            return [Department.parse_obj(item) for item in body]
-        except (ValidationError, TypeError) as error:
-            raise BackendUnavailable(f"departments: {error}") from error
+        params = {"q": query} if query else None
+        result: list[Department] = await self._request(
+            "GET", "/api/v1/departments", list[Department], params=params
+        )
+        return result
+
+    async def service(self, slug: str) -> Service:
+        path = f"/api/v1/services/{quote(slug, safe='')}"
+        result: Service = await self._request("GET", path, Service)
+        return result
+
+    async def find_services(self, query: str) -> list[Service]:
+        result: list[Service] = await self._request(
+            "GET", "/api/v1/services", list[Service], params={"q": query}
+        )
+        return result
+
+    async def application_status(
+        self, reference: str, postal_code: str, conversation: str
+    ) -> ApplicationStatus:
+        body = {
+            "reference": reference[:64],
+            "postal_code": postal_code[:16],
+            "conversation": conversation[:200],
+        }
+        result: ApplicationStatus = await self._request(
+            "POST", "/api/v1/applications/status", ApplicationStatus, json=body
+        )
+        return result
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -18,6 +18,14 @@ INTENT_DESCRIPTIONS = {
     "help": "Sie möchten wissen, wobei ich helfen kann",
     "bot_challenge": "Sie möchten wissen, ob Sie mit einem Menschen schreiben",
     "ask_opening_hours": "Sie fragen nach Öffnungszeiten",
+    "ask_apply": "Sie möchten etwas beantragen",
+    "ask_fees": "Sie fragen, was etwas kostet",
+    "ask_documents": "Sie fragen, welche Unterlagen Sie brauchen",
+    "ask_location": "Sie fragen, wo Sie ein Amt finden",
+    "ask_responsible_office": "Sie fragen, wer zuständig ist",
+    "ask_processing_time": "Sie fragen, wie lange die Bearbeitung dauert",
+    "ask_service_info": "Sie möchten wissen, was eine Leistung ist und wer sie bekommt",
+    "ask_status": "Sie fragen nach dem Stand Ihres Antrags",
 }
 
 

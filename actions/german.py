@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from babel.dates import format_date
 
@@ -63,3 +64,32 @@ def when(moment: datetime, today: date) -> str:
     day = day_reference(moment.date(), today)
     separator = ", " if day.startswith("am ") else " "
     return f"{day}{separator}um {clock(moment)} Uhr"
+
+
+def bullets(items: list[str]) -> str:
+    return "\n".join(f"• {item}" for item in items)
+
+
+def place(department: Any) -> str:
+    """``Rathaus, Musterplatz 1, Erdgeschoss, Raum E.10``."""
+    parts = [department.building, department.floor]
+    if department.room:
+        parts.append(f"Raum {department.room}")
+    return ", ".join(p for p in parts if p)
+
+
+def access(department: Any) -> str:
+    if department.barrier_free is True:
+        return "Der Zugang ist barrierefrei."
+    if department.barrier_free is False:
+        return "Der Zugang ist leider nicht barrierefrei."
+    return ""
+
+
+def contact(department: Any) -> str:
+    parts = []
+    if department.phone:
+        parts.append(f"Telefon {department.phone}")
+    if department.email:
+        parts.append(f"E-Mail {department.email}")
+    return ", ".join(parts)

@@ -3,8 +3,9 @@
     python -m bot.generate          # (re)write data/nlu/generated/*.yml
     python -m bot.generate --check  # exit 1 when a generated file is out of date
 
-From ``data/catalogue/departments.yml`` come the entity synonyms (every name and word
-citizens use for an office maps to its slug) and a lookup table for the RegexFeaturizer.
+From ``data/catalogue/departments.yml`` and ``services.yml`` come the entity synonyms
+(every name and word citizens use for an office or a service maps to its slug) and a
+lookup table per entity for the RegexFeaturizer.
 """
 
 from __future__ import annotations
@@ -43,22 +44,33 @@ def _variants(text: str) -> list[str]:
     return seen
 
 
-def department_training_data(catalogue: dict[str, Any]) -> dict[str, Any]:
+def training_data(entries: list[dict[str, Any]], entity: str) -> dict[str, Any]:
     synonyms = []
     lookup: list[str] = []
-    for department in catalogue["departments"]:
-        names = [department["name"], *department.get("synonyms", [])]
+    for entry in entries:
+        names = [entry["name"], *entry.get("synonyms", [])]
         examples: list[str] = []
         for name in names:
             for variant in _variants(name):
-                if variant.lower() != department["slug"] and variant not in examples:
+                if variant.lower() != entry["slug"] and variant not in examples:
                     examples.append(variant)
-        synonyms.append({"synonym": department["slug"], "examples": examples})
+        synonyms.append({"synonym": entry["slug"], "examples": examples})
         lookup.extend(e for e in examples if e not in lookup)
-    return {
-        "version": "3.1",
-        "nlu": [*synonyms, {"lookup": "department", "examples": lookup}],
-    }
+    return {"version": "3.1", "nlu": [*synonyms, {"lookup": entity, "examples": lookup}]}
+
+
+def check_unique(outputs: dict[str, dict[str, Any]]) -> None:
+    """Rasa maps synonyms regardless of entity: one text must mean one slug."""
+    owner: dict[str, str] = {}
+    for data in outputs.values():
+        for entry in data["nlu"]:
+            for example in entry.get("examples", []) if "synonym" in entry else []:
+                key = example.lower()
+                if owner.setdefault(key, entry["synonym"]) != entry["synonym"]:
+                    raise SystemExit(
+                        f"catalogue: {example!r} names both {owner[key]!r} and "
+                        f"{entry['synonym']!r}; keep each word for one office or service"
+                    )
 
 
 def render(data: dict[str, Any], source: str) -> str:
@@ -70,12 +82,23 @@ def render(data: dict[str, Any], source: str) -> str:
     return "".join(lines)
 
 
+SOURCES = {"departments": "department", "services": "service"}
+
+
 def outputs(root: Path = ROOT) -> dict[Path, str]:
-    source = root / "data" / "catalogue" / "departments.yml"
-    catalogue = yaml.safe_load(source.read_text(encoding="utf-8"))
-    target = root / "data" / "nlu" / "generated" / "departments.yml"
-    rel = source.relative_to(root).as_posix()
-    return {target: render(department_training_data(catalogue), rel)}
+    data: dict[str, dict[str, Any]] = {}
+    for name, entity in SOURCES.items():
+        source = root / "data" / "catalogue" / f"{name}.yml"
+        if source.exists():
+            catalogue = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+            data[name] = training_data(catalogue.get(name) or [], entity)
+    check_unique(data)
+    return {
+        root / "data" / "nlu" / "generated" / f"{name}.yml": render(
+            content, f"data/catalogue/{name}.yml"
+        )
+        for name, content in data.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

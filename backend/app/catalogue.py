@@ -1,7 +1,8 @@
 """The catalogue in ``data/catalogue/``: its schema, and loading it into the database.
 
-Loading is idempotent: a department is matched by its slug, changed values are updated,
-and departments that were removed from the files are removed from the database.
+Loading is idempotent: departments and services are matched by their slugs, changed
+values are updated, and entries that were removed from the files are removed from the
+database.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.app.models import Department
+from backend.app.models import Department, Service
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _INTERVAL = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
@@ -106,27 +107,101 @@ class DepartmentFile(BaseModel):
         return self
 
 
+class ServiceEntry(BaseModel):
+    """A service as written in ``data/catalogue/services.yml``."""
+
+    model_config = ConfigDict(extra="forbid")
+    slug: Slug
+    name: str = Field(min_length=2, max_length=200)
+    synonyms: list[str] = Field(default_factory=list)
+    leika: str | None = Field(default=None, pattern=r"^[0-9]{14}$")
+    description: str = Field(min_length=10)
+    eligibility: str | None = None
+    fees: str | None = None
+    documents: list[str] = Field(default_factory=list)
+    processing_time: str | None = None
+    department: Slug
+    online_form: Slug | None = None
+    legal_basis: str | None = None
+
+
+class ServiceFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sample_data: bool = False
+    services: list[ServiceEntry] = Field(default_factory=list)
+
+
+class Catalogue(BaseModel):
+    departments: DepartmentFile
+    services: ServiceFile
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Catalogue:
+        departments = {d.slug for d in self.departments.departments}
+        slugs = [s.slug for s in self.services.services]
+        duplicates = sorted({s for s in slugs if slugs.count(s) > 1})
+        if duplicates:
+            raise ValueError(f"service slugs appear twice: {', '.join(duplicates)}")
+        for service in self.services.services:
+            if service.department not in departments:
+                raise ValueError(
+                    f"service {service.slug!r} names unknown department {service.department!r}"
+                )
+        return self
+
+
+def _read_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
 def read_departments(catalogue_dir: Path) -> DepartmentFile:
-    with (catalogue_dir / "departments.yml").open(encoding="utf-8") as handle:
-        raw: Any = yaml.safe_load(handle)
-    return DepartmentFile.model_validate(raw)
+    return DepartmentFile.model_validate(_read_yaml(catalogue_dir / "departments.yml"))
+
+
+def read_catalogue(catalogue_dir: Path) -> Catalogue:
+    services = catalogue_dir / "services.yml"
+    return Catalogue(
+        departments=read_departments(catalogue_dir),
+        services=ServiceFile.model_validate(_read_yaml(services) if services.exists() else {}),
+    )
 
 
 def load_catalogue(session: Session, catalogue_dir: Path) -> int:
-    """Synchronise the departments in the database with the catalogue; returns their number."""
-    catalogue = read_departments(catalogue_dir)
+    """Synchronise departments and services with the catalogue; returns their number."""
+    catalogue = read_catalogue(catalogue_dir)
     existing = {d.slug: d for d in session.scalars(select(Department))}
-    for entry in catalogue.departments:
+    for entry in catalogue.departments.departments:
         values = entry.model_dump(mode="json", by_alias=True)
-        values["sample_data"] = catalogue.sample_data
+        values["sample_data"] = catalogue.departments.sample_data
         department = existing.pop(entry.slug, None)
         if department is None:
             session.add(Department(**values))
         else:
-            for key, value in values.items():
-                if getattr(department, key) != value:
-                    setattr(department, key, value)
+            _update(department, values)
+    session.flush()
+
+    by_slug = {d.slug: d for d in session.scalars(select(Department))}
+    services = {s.slug: s for s in session.scalars(select(Service))}
+    for service_entry in catalogue.services.services:
+        values = service_entry.model_dump(mode="json", exclude={"department"})
+        values["department_id"] = by_slug[service_entry.department].id
+        values["sample_data"] = catalogue.services.sample_data
+        service = services.pop(service_entry.slug, None)
+        if service is None:
+            session.add(Service(**values))
+        else:
+            _update(service, values)
+    for removed_service in services.values():
+        session.delete(removed_service)
+    session.flush()
     for removed in existing.values():
         session.delete(removed)
     session.commit()
-    return len(catalogue.departments)
+    return len(catalogue.departments.departments) + len(catalogue.services.services)
+
+
+def _update(row: Department | Service, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)

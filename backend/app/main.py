@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = make_session_factory(engine)
         with app.state.session_factory() as session:
             count = load_catalogue(session, settings.catalogue_dir)
-        logger.info("catalogue loaded: %d departments", count)
+        logger.info("catalogue loaded: %d departments and services", count)
         yield
         engine.dispose()
 

@@ -62,3 +62,43 @@ class OpeningHoursOut(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class ServiceSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    slug: str
+    name: str
+    sample_data: bool
+
+
+class ServiceOut(ServiceSummary):
+    synonyms: list[str]
+    leika: str | None
+    description: str
+    eligibility: str | None
+    fees: str | None
+    documents: list[str]
+    processing_time: str | None
+    legal_basis: str | None
+    department: DepartmentOut
+    online_form: str | None = Field(description="Slug of the form assistant, if there is one")
+    online_form_url: str | None = Field(description="Where citizens fill in the form online")
+
+
+class StatusQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reference: str = Field(min_length=1, max_length=64)
+    postal_code: str = Field(min_length=1, max_length=16)
+    conversation: str = Field(
+        default="", max_length=200, description="Conversation id, to slow down guessing"
+    )
+
+
+class StatusOut(BaseModel):
+    reference: str
+    service: ServiceSummary | None
+    status: str = Field(
+        description="received | in_progress | needs_information | completed | rejected"
+    )
+    status_note: str | None
+    updated_at: datetime

@@ -82,3 +82,11 @@ async def test_openapi_documents_the_opening_hours(client: httpx.AsyncClient) ->
     schema = (await client.get("/openapi.json")).json()
     assert "/api/v1/departments/{slug}/opening-hours" in schema["paths"]
     assert "OpeningHoursOut" in schema["components"]["schemas"]
+
+
+async def test_department_detail_has_the_way_there(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/api/v1/departments/standesamt")).json()
+    assert body["building"] == "Rathaus, Musterplatz 1"
+    assert body["room"] == "1.05"
+    assert body["barrier_free"] is True
+    assert "Aufzug" in body["directions"]

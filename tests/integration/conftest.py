@@ -2,26 +2,53 @@
 
 The processes are the real ones (see tests/stack.py), on free loopback ports, with their
 databases in a temporary folder and the backend's clock fixed to a Wednesday, 10:00.
+The backend reads a copy of the catalogue with one service more than the shipped one,
+which the model was never trained on.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.model import model_path
-from tests.stack import Stack
+from tests.stack import ROOT, Stack
 
 FIXED_NOW = "2026-12-02T10:00:00+01:00"
+NEW_SERVICE = {
+    "slug": "baumfaellgenehmigung",
+    "name": "Baumfällgenehmigung",
+    "synonyms": ["Baum fällen", "Fällgenehmigung", "Baumfällung"],
+    "description": "Erlaubnis, einen geschützten Baum auf Ihrem Grundstück zu fällen.",
+    "fees": "ab 40,00 €, je nach Zahl der Bäume",
+    "documents": ["Lageplan mit dem Standort des Baums", "Fotos des Baums"],
+    "processing_time": "Etwa vier Wochen.",
+    "department": "tiefbauamt",
+}
+
+
+def catalogue_with_a_new_service(folder: Path) -> Path:
+    shutil.copytree(ROOT / "data" / "catalogue", folder)
+    path = folder / "services.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["services"].append(NEW_SERVICE)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return folder
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not model_path().exists():
         pytest.fail(f"no trained model {model_path().name}: run `make train` first")
+    state = tmp_path_factory.mktemp("stack")
+    catalogue = catalogue_with_a_new_service(state / "catalogue")
     running = Stack(
-        state=tmp_path_factory.mktemp("stack"), backend_env={"BACKEND_FIXED_NOW": FIXED_NOW}
+        state=state,
+        backend_env={"BACKEND_FIXED_NOW": FIXED_NOW, "BACKEND_CATALOGUE_DIR": str(catalogue)},
     )
     try:
         running.start()

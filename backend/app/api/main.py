@@ -2,8 +2,10 @@
 
 from fastapi import APIRouter
 
-from backend.app.api.routes import departments, health
+from backend.app.api.routes import applications, departments, health, services
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(departments.router)
+api_router.include_router(services.router)
+api_router.include_router(applications.router)

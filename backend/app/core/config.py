@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Berlin"
     # Federal state whose public holidays close the offices (ISO 3166-2 subdivision of DE).
     holiday_subdivision: str = "NW"
+    # Where citizens fill in a service's form online; {form} is the form's slug.
+    portal_form_url: str = "https://service.musterstadt.example/formulare/{form}"
+    # Status questions: failed attempts allowed per conversation and per reference number
+    # within the window before further attempts are refused (HTTP 429).
+    status_max_failures: int = Field(default=5, ge=1)
+    status_failure_window_minutes: int = Field(default=15, ge=1)
     # A fixed "now" for tests and demonstrations; refused in production.
     fixed_now: datetime | None = None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from backend.app.api.deps import SessionDep, SettingsDep
 from backend.app.catalogue import WEEKDAYS, Closure
 from backend.app.core.clock import now as clock_now
+from backend.app.core.config import Settings
 from backend.app.models import Department
 from backend.app.opening_hours import opening_status
 from backend.app.schemas import (
@@ -23,20 +23,13 @@ from backend.app.schemas import (
     Problem,
     WeekdayHours,
 )
+from backend.app.search import rank
 
 router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "No department with this slug"}
 }
-
-
-def fold(text: str) -> str:
-    """Compare names the way citizens type them: case, umlauts and spacing don't matter."""
-    text = text.casefold().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
-    text = text.replace("ß", "ss")
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if ch.isalnum())
 
 
 def _get(session: SessionDep, slug: str) -> Department:
@@ -51,22 +44,14 @@ def list_departments(
     session: SessionDep,
     q: str | None = Query(
         default=None,
-        max_length=200,
-        description="Name or a word citizens use for the office (case and umlauts ignored)",
+        max_length=2000,
+        description="Name or words citizens use for the office, or a whole sentence",
     ),
 ) -> list[Department]:
     departments = list(session.scalars(select(Department).order_by(Department.name)))
     if q is None:
         return departments
-    wanted = fold(q)
-    if not wanted:
-        return []
-    return [
-        d
-        for d in departments
-        if any(wanted == fold(name) for name in [d.slug, d.name, *d.synonyms])
-        or wanted in fold(d.name)
-    ]
+    return rank(q, ((d, [d.slug, d.name, *d.synonyms]) for d in departments))
 
 
 @router.get("/{slug}", response_model=DepartmentOut, responses=NOT_FOUND)
@@ -81,7 +66,10 @@ def get_department(slug: str, session: SessionDep) -> Department:
     summary="Regular hours, open now or not, and the next opening",
 )
 def get_opening_hours(slug: str, session: SessionDep, settings: SettingsDep) -> OpeningHoursOut:
-    department = _get(session, slug)
+    return opening_hours_of(_get(session, slug), settings)
+
+
+def opening_hours_of(department: Department, settings: Settings) -> OpeningHoursOut:
     closures = [Closure.model_validate(c) for c in department.closures]
     now = clock_now(settings)
     status = opening_status(

@@ -1,0 +1,257 @@
+"""Answer what citizens ask about a service or an office, from the backend's catalogue.
+
+One action serves every aspect: what it is and who may apply, how to apply, fees,
+documents, processing time, the responsible office, where it is, and its opening hours.
+The service comes from the message (entity, or the backend's search over the citizen's
+own words) or from the conversation so far, so "und was kostet das?" keeps the topic.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import german
+from actions.backend_client import (
+    BackendClient,
+    BackendUnavailable,
+    Department,
+    NotFound,
+    Service,
+    shared_client,
+)
+from actions.opening_hours import opening_status_text
+from actions.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+# Intent → aspect of the answer.
+ASPECTS = {
+    "ask_apply": "apply",
+    "ask_fees": "fees",
+    "ask_documents": "documents",
+    "ask_location": "location",
+    "ask_responsible_office": "responsible_office",
+    "ask_processing_time": "processing_time",
+    "ask_service_info": "info",
+    "ask_opening_hours": "hours",
+}
+# Aspects an office can answer without a service.
+OFFICE_ASPECTS = {"location", "responsible_office", "hours"}
+MAX_CHOICES = 5
+
+
+def _entity(tracker: Tracker, name: str) -> str | None:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == name and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+class ActionServiceKnowledge(Action):
+    def __init__(self, client: BackendClient | None = None) -> None:
+        self._client = client
+
+    def name(self) -> str:
+        return "action_service_knowledge"
+
+    @property
+    def client(self) -> BackendClient:
+        return self._client or shared_client()
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        aspect = ASPECTS.get(intent or "") or tracker.get_slot("pending_aspect") or "info"
+        try:
+            return await self._answer(dispatcher, tracker, aspect)
+        except (BackendUnavailable, NotFound) as error:
+            logger.warning("catalogue not available: %s", error)
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return []
+
+    async def _answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, aspect: str
+    ) -> list[EventType]:
+        text = str(tracker.latest_message.get("text") or "")
+        department_named = _entity(tracker, "department")
+        service_named = _entity(tracker, "service")
+
+        # An office named without a service: answer for the office itself.
+        if department_named and not service_named and aspect in OFFICE_ASPECTS:
+            department = await self._department(department_named)
+            if department is None:
+                return await self._unknown_department(dispatcher, department_named)
+            await self._office_answer(dispatcher, aspect, department, service=None)
+            return [SlotSet("department", department.slug), SlotSet("service", None)]
+
+        candidates: list[Service] = []
+        if service_named:
+            candidates = await self._services(service_named, text)
+        elif tracker.get_slot("service"):
+            candidates = await self._services(str(tracker.get_slot("service")), "")
+        elif not (department_named or tracker.get_slot("department")):
+            candidates = await self.client.find_services(text) if text else []
+
+        if len(candidates) == 1:
+            service = candidates[0]
+            await self._service_answer(dispatcher, aspect, service)
+            return [
+                SlotSet("service", service.slug),
+                SlotSet("department", service.department.slug),
+                SlotSet("pending_aspect", None),
+            ]
+        if len(candidates) > 1:
+            return self._ask_which(dispatcher, aspect, candidates)
+
+        if aspect in OFFICE_ASPECTS and not service_named:
+            wanted = (
+                department_named
+                or tracker.get_slot("department")
+                or get_settings().default_department
+            )
+            department = await self._department(str(wanted))
+            if department is not None:
+                await self._office_answer(dispatcher, aspect, department, service=None)
+                return [SlotSet("department", department.slug)]
+        if service_named:
+            dispatcher.utter_message(response="utter_service_unknown", service=service_named)
+            return [SlotSet("service", None), SlotSet("pending_aspect", aspect)]
+        dispatcher.utter_message(response="utter_ask_which_service")
+        return [SlotSet("pending_aspect", aspect)]
+
+    async def _services(self, named: str, text: str) -> list[Service]:
+        """The service the NLU named (a slug after synonym mapping, or the citizen's words)."""
+        try:
+            return [await self.client.service(named)]
+        except NotFound:
+            pass
+        found = await self.client.find_services(named)
+        if not found and text:
+            found = await self.client.find_services(text)
+        return found
+
+    async def _department(self, named: str) -> Department | None:
+        try:
+            return await self.client.department(named)
+        except NotFound:
+            found = await self.client.find_departments(named)
+            return found[0] if len(found) == 1 else None
+
+    async def _unknown_department(
+        self, dispatcher: CollectingDispatcher, named: str
+    ) -> list[EventType]:
+        known = await self.client.find_departments()
+        dispatcher.utter_message(
+            response="utter_department_unknown",
+            department=named,
+            known=german.join([d.name for d in known]),
+        )
+        return [SlotSet("department", None)]
+
+    def _ask_which(
+        self, dispatcher: CollectingDispatcher, aspect: str, services: list[Service]
+    ) -> list[EventType]:
+        dispatcher.utter_message(
+            response="utter_ask_which_service",
+            buttons=[
+                {"title": s.name, "payload": f'/choose_service{{"service": "{s.slug}"}}'}
+                for s in services[:MAX_CHOICES]
+            ],
+        )
+        return [SlotSet("pending_aspect", aspect), SlotSet("service", None)]
+
+    async def _service_answer(
+        self, dispatcher: CollectingDispatcher, aspect: str, service: Service
+    ) -> None:
+        if aspect in OFFICE_ASPECTS:
+            await self._office_answer(dispatcher, aspect, service.department, service)
+            return
+        if aspect == "fees":
+            dispatcher.utter_message(
+                response="utter_service_fees",
+                service=service.name,
+                fees=service.fees or "Dazu liegen mir keine Angaben vor.",
+            )
+        elif aspect == "documents":
+            if service.documents:
+                dispatcher.utter_message(
+                    response="utter_service_documents",
+                    service=service.name,
+                    documents=german.bullets(service.documents),
+                )
+            else:
+                dispatcher.utter_message(
+                    response="utter_service_no_documents", service=service.name
+                )
+        elif aspect == "processing_time":
+            dispatcher.utter_message(
+                response="utter_service_processing_time",
+                service=service.name,
+                processing_time=service.processing_time or "Dazu liegen mir keine Angaben vor.",
+            )
+        elif aspect == "apply":
+            dispatcher.utter_message(
+                response="utter_service_apply",
+                service=service.name,
+                department=service.department.name,
+                place=german.place(service.department),
+                documents=german.bullets(service.documents) or "–",
+            )
+        else:
+            dispatcher.utter_message(
+                response="utter_service_info",
+                service=service.name,
+                description=service.description,
+                eligibility=service.eligibility or "Dazu liegen mir keine Angaben vor.",
+            )
+        if service.online_form_url:
+            dispatcher.utter_message(response="utter_service_online", url=service.online_form_url)
+        if service.sample_data:
+            dispatcher.utter_message(response="utter_sample_data_notice")
+
+    async def _office_answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        aspect: str,
+        department: Department,
+        service: Service | None,
+    ) -> None:
+        topic = f"{service.name} – " if service else ""
+        if aspect == "hours":
+            hours = await self.client.opening_hours(department.slug)
+            dispatcher.utter_message(
+                response="utter_opening_hours",
+                department=department.name,
+                hours=german.weekly_hours([(r.weekday, r.intervals) for r in hours.regular_hours]),
+                status=opening_status_text(hours),
+            )
+            if not hours.open_now:
+                dispatcher.utter_message(response="utter_closed_offer")
+                if service is not None and service.online_form_url:
+                    dispatcher.utter_message(
+                        response="utter_service_online", url=service.online_form_url
+                    )
+        elif aspect == "location":
+            dispatcher.utter_message(
+                response="utter_office_location",
+                department=department.name,
+                place=german.place(department),
+                directions=department.directions or "",
+                access=german.access(department),
+            )
+        else:
+            dispatcher.utter_message(
+                response="utter_office_responsible",
+                topic=topic,
+                department=department.name,
+                place=german.place(department),
+                contact=german.contact(department),
+            )
+        if department.sample_data:
+            dispatcher.utter_message(response="utter_sample_data_notice")

@@ -1,0 +1,270 @@
+"""action_service_knowledge: real trackers and domain, the backend replaced by MockTransport."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.knowledge import ActionServiceKnowledge
+from tests.bot.conftest import backend_stub, make_tracker, render
+
+BUERGERBUERO = {
+    "slug": "buergerbuero",
+    "name": "Bürgerbüro",
+    "sample_data": True,
+    "phone": "+49 0000 0000-100",
+    "email": "buergerbuero@musterstadt.example",
+    "building": "Rathaus, Musterplatz 1",
+    "floor": "Erdgeschoss",
+    "room": "E.10",
+    "directions": "Durch den Haupteingang, dann rechts.",
+    "barrier_free": True,
+}
+HOURS = [
+    {"weekday": "monday", "intervals": ["08:00-12:30", "14:00-16:00"]},
+    {"weekday": "saturday", "intervals": ["09:00-12:00"]},
+]
+PASS = {
+    "slug": "reisepass",
+    "name": "Reisepass",
+    "sample_data": True,
+    "description": "Der Reisepass ist ein Ausweis für Reisen.",
+    "eligibility": "Deutsche Staatsangehörige.",
+    "fees": "70,00 €",
+    "documents": ["Personalausweis", "Biometrisches Passfoto"],
+    "processing_time": "Etwa drei bis vier Wochen.",
+    "legal_basis": "PassG",
+    "department": BUERGERBUERO,
+    "online_form": None,
+    "online_form_url": None,
+}
+PARKING = {
+    **PASS,
+    "slug": "bewohnerparkausweis",
+    "name": "Bewohnerparkausweis",
+    "fees": "30,70 € pro Jahr",
+    "online_form": "bewohnerparkausweis",
+    "online_form_url": "https://service.musterstadt.example/formulare/bewohnerparkausweis",
+}
+PASS_URL = "/api/v1/services/reisepass"
+HOURS_URL = "/api/v1/departments/buergerbuero/opening-hours"
+
+
+def hours(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "department": BUERGERBUERO,
+        "timezone": "Europe/Berlin",
+        "now": "2026-11-30T09:15:00+01:00",
+        "open_now": True,
+        "closes_at": "2026-11-30T12:30:00+01:00",
+        "next_opening": {
+            "opens_at": "2026-11-30T14:00:00+01:00",
+            "closes_at": "2026-11-30T16:00:00+01:00",
+        },
+        "closed_today_reason": None,
+        "regular_hours": HOURS,
+        "upcoming_closures": [],
+    }
+    body.update(overrides)
+    return body
+
+
+CLOSED_ON_CHRISTMAS = hours(
+    now="2026-12-25T10:00:00+01:00",
+    open_now=False,
+    closes_at=None,
+    closed_today_reason="Feiertag (Erster Weihnachtstag)",
+    next_opening={
+        "opens_at": "2026-12-28T08:00:00+01:00",
+        "closes_at": "2026-12-28T12:30:00+01:00",
+    },
+)
+
+
+async def run(routes: dict[str, Any], domain: dict[str, Any], **tracker: Any):  # type: ignore[no-untyped-def]
+    client, seen = backend_stub({"/api/v1/departments/buergerbuero": BUERGERBUERO, **routes})
+    dispatcher = CollectingDispatcher()
+    events = await ActionServiceKnowledge(client).run(dispatcher, make_tracker(**tracker), domain)
+    return [render(m, domain) for m in dispatcher.messages], events, dispatcher.messages, seen
+
+
+def dept(value: str) -> list[dict[str, Any]]:
+    return [{"entity": "department", "value": value}]
+
+
+def service(value: str) -> list[dict[str, Any]]:
+    return [{"entity": "service", "value": value}]
+
+
+async def test_hours_of_a_named_office_while_open(domain: dict[str, Any]) -> None:
+    texts, events, _, _ = await run(
+        {HOURS_URL: hours()}, domain, intent="ask_opening_hours", entities=dept("buergerbuero")
+    )
+    assert "Öffnungszeiten Bürgerbüro:" in texts[0]
+    assert "Montag: 8:00–12:30 und 14:00–16:00 Uhr" in texts[0]
+    assert "Gerade ist geöffnet, heute bis 12:30 Uhr." in texts[0]
+    assert "Beispieldaten" in texts[-1]
+    assert SlotSet("department", "buergerbuero") in events
+
+
+async def test_closed_on_a_holiday_says_when_and_offers_help(domain: dict[str, Any]) -> None:
+    texts, _, _, _ = await run(
+        {HOURS_URL: CLOSED_ON_CHRISTMAS}, domain, intent="ask_opening_hours",
+        entities=dept("buergerbuero"),
+    )  # fmt: skip
+    assert "Heute ist geschlossen: Feiertag (Erster Weihnachtstag)." in texts[0]
+    assert "Geöffnet ist wieder am Montag, 28. Dezember, um 8:00 Uhr." in texts[0]
+    assert texts[1].startswith("Auch jetzt helfe ich Ihnen gern weiter")
+
+
+async def test_closed_in_the_evening_opens_tomorrow(domain: dict[str, Any]) -> None:
+    body = hours(
+        now="2026-11-30T19:00:00+01:00", open_now=False, closes_at=None,
+        next_opening={"opens_at": "2026-12-01T08:00:00+01:00",
+                      "closes_at": "2026-12-01T12:30:00+01:00"},
+    )  # fmt: skip
+    texts, _, _, _ = await run({HOURS_URL: body}, domain, intent="ask_opening_hours")
+    assert "Gerade ist geschlossen. Geöffnet ist wieder morgen um 8:00 Uhr." in texts[0]
+
+
+async def test_hours_without_office_or_service_are_the_default_office(
+    domain: dict[str, Any],
+) -> None:
+    texts, _, _, seen = await run(
+        {HOURS_URL: hours(), "/api/v1/services?q=Wann+haben+Sie+offen%3F": []},
+        domain, intent="ask_opening_hours", text="Wann haben Sie offen?",
+    )  # fmt: skip
+    assert HOURS_URL in seen
+    assert "Öffnungszeiten Bürgerbüro:" in texts[0]
+
+
+async def test_hours_for_a_service_are_its_offices_and_link_the_online_form(
+    domain: dict[str, Any],
+) -> None:
+    texts, events, _, _ = await run(
+        {"/api/v1/services/bewohnerparkausweis": PARKING, HOURS_URL: CLOSED_ON_CHRISTMAS},
+        domain, intent="ask_opening_hours", entities=service("bewohnerparkausweis"),
+    )  # fmt: skip
+    assert "Öffnungszeiten Bürgerbüro:" in texts[0]
+    assert any(t.endswith("formulare/bewohnerparkausweis") for t in texts)
+    assert SlotSet("service", "bewohnerparkausweis") in events
+
+
+async def test_fees_of_a_named_service(domain: dict[str, Any]) -> None:
+    texts, events, _, _ = await run(
+        {PASS_URL: PASS}, domain, intent="ask_fees", entities=service("reisepass")
+    )
+    assert texts[0] == "Reisepass – Gebühren: 70,00 €"
+    assert "Beispieldaten" in texts[-1]
+    assert SlotSet("service", "reisepass") in events
+    assert SlotSet("department", "buergerbuero") in events
+
+
+async def test_follow_up_keeps_the_service(domain: dict[str, Any]) -> None:
+    texts, _, _, _ = await run(
+        {PASS_URL: PASS}, domain, intent="ask_documents", text="und was muss ich mitbringen?",
+        slots={"service": "reisepass"},
+    )  # fmt: skip
+    assert (
+        texts[0]
+        == "Reisepass – bitte bringen Sie mit:\n• Personalausweis\n• Biometrisches Passfoto"
+    )
+
+
+async def test_location_of_a_service_is_its_office(domain: dict[str, Any]) -> None:
+    texts, _, _, _ = await run(
+        {PASS_URL: PASS}, domain, intent="ask_location", entities=service("reisepass")
+    )
+    assert texts[0].startswith("Bürgerbüro: Rathaus, Musterplatz 1, Erdgeschoss, Raum E.10")
+    assert "Durch den Haupteingang" in texts[0]
+    assert "Der Zugang ist barrierefrei." in texts[0]
+
+
+async def test_responsible_office_with_contact(domain: dict[str, Any]) -> None:
+    texts, _, _, _ = await run(
+        {PASS_URL: PASS}, domain, intent="ask_responsible_office", entities=service("reisepass")
+    )
+    assert texts[0].startswith("Reisepass – Zuständig ist: Bürgerbüro (Rathaus")
+    assert "Telefon +49 0000 0000-100, E-Mail buergerbuero@musterstadt.example" in texts[0]
+
+
+async def test_words_the_nlu_did_not_map_are_searched(domain: dict[str, Any]) -> None:
+    texts, _, _, _ = await run(
+        {
+            "/api/v1/services/son%20ne%20parkkarte": 404,
+            "/api/v1/services?q=son+ne+parkkarte": [PARKING],
+        },
+        domain, intent="ask_fees", entities=service("son ne parkkarte"),
+    )  # fmt: skip
+    assert texts[0] == "Bewohnerparkausweis – Gebühren: 30,70 € pro Jahr"
+    assert texts[1] == (
+        "Diese Leistung können Sie auch online beantragen: "
+        "https://service.musterstadt.example/formulare/bewohnerparkausweis"
+    )
+
+
+async def test_ambiguous_request_asks_which_service_with_buttons(domain: dict[str, Any]) -> None:
+    texts, events, messages, _ = await run(
+        {"/api/v1/services?q=Was+kostet+ein+Pass+oder+Ausweis%3F": [PASS, PARKING]},
+        domain, intent="ask_fees", text="Was kostet ein Pass oder Ausweis?",
+    )  # fmt: skip
+    assert texts[0].startswith("Welche Leistung meinen Sie?")
+    assert messages[0]["buttons"] == [
+        {"title": "Reisepass", "payload": '/choose_service{"service": "reisepass"}'},
+        {
+            "title": "Bewohnerparkausweis",
+            "payload": '/choose_service{"service": "bewohnerparkausweis"}',
+        },
+    ]
+    assert SlotSet("pending_aspect", "fees") in events
+
+
+async def test_the_chosen_service_answers_the_pending_question(domain: dict[str, Any]) -> None:
+    texts, _, _, _ = await run(
+        {PASS_URL: PASS}, domain, intent="choose_service", entities=service("reisepass"),
+        slots={"pending_aspect": "fees"},
+    )  # fmt: skip
+    assert texts[0] == "Reisepass – Gebühren: 70,00 €"
+
+
+async def test_unknown_service(domain: dict[str, Any]) -> None:
+    texts, events, _, _ = await run(
+        {
+            "/api/v1/services/mondlandung": 404,
+            "/api/v1/services?q=mondlandung": [],
+            "/api/v1/services?q=Was+kostet+eine+Mondlandung%3F": [],
+        },
+        domain, intent="ask_fees", entities=service("mondlandung"),
+        text="Was kostet eine Mondlandung?",
+    )  # fmt: skip
+    assert texts[0].startswith("Zu „mondlandung“ habe ich leider keine Informationen.")
+    assert SlotSet("pending_aspect", "fees") in events
+
+
+async def test_unknown_office_lists_the_known_ones(domain: dict[str, Any]) -> None:
+    texts, _, _, _ = await run(
+        {
+            "/api/v1/departments?q=Finanzamt": [],
+            "/api/v1/departments": [BUERGERBUERO, {**BUERGERBUERO, "name": "Standesamt"}],
+        },
+        domain, intent="ask_opening_hours", entities=dept("Finanzamt"),
+    )  # fmt: skip
+    assert texts == [
+        "Zu „Finanzamt“ habe ich leider keine Angaben. Ich kenne diese Dienststellen: "
+        "Bürgerbüro und Standesamt."
+    ]
+
+
+async def test_backend_down_or_broken_gets_an_apology(domain: dict[str, Any]) -> None:
+    for answer in (httpx.ConnectError("refused"), 500, {"unexpected": "shape"}):
+        texts, events, _, _ = await run(
+            {PASS_URL: answer}, domain, intent="ask_fees", entities=service("reisepass")
+        )
+        assert texts == [
+            "Entschuldigung, diese Auskunft kann ich gerade nicht abrufen. Bitte versuchen Sie "
+            "es in ein paar Minuten noch einmal."
+        ]
+        assert events == []

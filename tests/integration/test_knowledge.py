@@ -1,0 +1,123 @@
+"""Questions about services and offices, over the running stack in German.
+
+The backend's clock is fixed to Wednesday, 2 December 2026, 10:00.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+
+def answer(stack: Stack, sender: str, message: str) -> str:
+    return "\n\n".join(stack.texts(sender, message))
+
+
+# For five services, every aspect: (question, words the answer must contain).
+ASPECTS = {
+    "reisepass": [
+        ("Was kostet ein Reisepass?", "Reisepass beantragen – Gebühren:"),
+        (
+            "Welche Unterlagen brauche ich für einen Reisepass?",
+            "Reisepass beantragen – bitte bringen Sie mit:",
+        ),
+        ("Wie lange dauert es, bis mein Reisepass fertig ist?", "Reisepass beantragen – Bearbeitungszeit:"),
+        ("Wer ist für den Reisepass zuständig?", "Zuständig ist: Bürgerbüro"),
+        ("Wo muss ich hin für einen Reisepass?", "Bürgerbüro: Rathaus, Musterplatz 1"),
+        ("Wann kann ich wegen meinem Reisepass vorbeikommen?", "Öffnungszeiten Bürgerbüro:"),
+        ("Wie beantrage ich einen Reisepass?", "so geht es: Zuständig ist Bürgerbüro"),
+        ("Wer bekommt einen Reisepass?", "Wer kann das beantragen?"),
+    ],
+    "bewohnerparkausweis": [
+        ("Was kostet ein Bewohnerparkausweis?", "Bewohnerparkausweis – Gebühren:"),
+        ("Welche Unterlagen brauche ich für den Anwohnerparkausweis?", "bitte bringen Sie mit:"),
+        ("Wie lange dauert ein Bewohnerparkausweis?", "Bewohnerparkausweis – Bearbeitungszeit:"),
+        ("Wer ist zuständig für den Bewohnerparkausweis?", "Zuständig ist: Straßenverkehrsamt"),
+        ("Wo bekomme ich einen Bewohnerparkausweis?", "Straßenverkehrsamt"),
+        ("Ich möchte einen Bewohnerparkausweis beantragen", "formulare/bewohnerparkausweis"),
+        ("Was ist ein Bewohnerparkausweis?", "Wer kann das beantragen?"),
+    ],
+    "gewerbeanmeldung": [
+        ("Was kostet eine Gewerbeanmeldung?", "Gewerbeanmeldung – Gebühren:"),
+        ("Welche Unterlagen brauche ich für die Gewerbeanmeldung?", "bitte bringen Sie mit:"),
+        ("Wie lange dauert die Gewerbeanmeldung?", "Gewerbeanmeldung – Bearbeitungszeit:"),
+        ("Wer ist für die Gewerbeanmeldung zuständig?", "Zuständig ist: Gewerbeamt"),
+        ("Ich will ein Gewerbe anmelden", "formulare/gewerbeanmeldung"),
+    ],
+    "sperrmuell": [
+        ("Was kostet die Sperrmüllabholung?", "Gebühren:"),
+        ("Wer ist für Sperrmüll zuständig?", "Zuständig ist: Abfallwirtschaftsbetrieb"),
+        ("Wie lange dauert es bis der Sperrmüll abgeholt wird?", "Bearbeitungszeit:"),
+    ],
+    "fuehrungszeugnis": [
+        ("Was kostet ein Führungszeugnis?", "Gebühren:"),
+        ("Was brauche ich für ein Führungszeugnis?", "bitte bringen Sie mit:"),
+        ("Wie lange dauert ein Führungszeugnis?", "Bearbeitungszeit:"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [pair for pairs in ASPECTS.values() for pair in pairs],
+    ids=[f"{service}-{i}" for service, pairs in ASPECTS.items() for i in range(len(pairs))],
+)
+def test_every_aspect_of_a_service(stack: Stack, question: str, expected: str) -> None:
+    text = answer(stack, f"aspect-{abs(hash(question))}", question)
+    assert expected in text
+    assert "Beispieldaten" in text
+
+
+def test_follow_up_questions_keep_the_service(stack: Stack) -> None:
+    sender = "follow-up-1"
+    assert "Reisepass beantragen – Gebühren:" in answer(stack, sender, "Was kostet ein Reisepass?")
+    assert "Reisepass beantragen – bitte bringen Sie mit:" in answer(
+        stack, sender, "und was muss ich mitbringen?"
+    )
+    assert "Bürgerbüro: Rathaus" in answer(stack, sender, "wo ist das?")
+    assert "Öffnungszeiten Bürgerbüro:" in answer(stack, sender, "und wann habt ihr offen?")
+
+
+def test_ambiguous_request_offers_buttons(stack: Stack) -> None:
+    messages = stack.say("ambiguous-1", "Was kostet eine Urkunde?")
+    assert messages[0]["text"].startswith("Welche Leistung meinen Sie?")
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert '/choose_service{"service": "geburtsurkunde"}' in payloads
+    # Choosing a button answers the original question.
+    chosen = answer(stack, "ambiguous-1", '/choose_service{"service": "geburtsurkunde"}')
+    assert "Geburtsurkunde – Gebühren:" in chosen
+
+
+def test_question_without_a_service_asks_which(stack: Stack) -> None:
+    text = answer(stack, "which-1", "Was kostet das?")
+    assert text.startswith("Welche Leistung meinen Sie?")
+    assert "Personalausweis beantragen – Gebühren:" in answer(stack, "which-1", "den Personalausweis")
+
+
+def test_unknown_service(stack: Stack) -> None:
+    text = answer(stack, "unknown-1", "Was kostet eine Mondlandung?")
+    assert "Welche Leistung meinen Sie?" in text
+
+
+def test_indoor_navigation_for_an_office(stack: Stack) -> None:
+    text = answer(stack, "where-1", "Wo finde ich das Standesamt?")
+    assert text.startswith("Standesamt: Rathaus, Musterplatz 1, 1. Obergeschoss, Raum 1.05")
+    assert "Aufzug" in text
+    assert "Der Zugang ist barrierefrei." in text
+
+
+def test_out_of_hours_says_when_and_offers_help(stack: Stack) -> None:
+    # The Sozialamt is closed on Wednesdays (sample data); the clock says Wednesday 10:00.
+    text = answer(stack, "closed-1", "Hat das Sozialamt jetzt offen?")
+    assert "Öffnungszeiten Sozialamt:" in text
+    assert "Gerade ist geschlossen. Geöffnet ist wieder morgen um" in text
+    assert "Auch jetzt helfe ich Ihnen gern weiter" in text
+
+
+def test_a_service_added_to_the_catalogue_is_answered_without_code(stack: Stack) -> None:
+    # "Baumfällgenehmigung" exists only in the backend's catalogue, not in the training data.
+    text = answer(stack, "new-service-1", "Was kostet eine Baumfällgenehmigung?")
+    assert "Baumfällgenehmigung – Gebühren: ab 40,00 €, je nach Zahl der Bäume" in text
