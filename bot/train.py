@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         target.touch()
         print(f"==> model is up to date: {target.relative_to(ROOT)} (no training needed)")
         return 0
-    print(f"==> training {target.relative_to(ROOT)} (about 2 minutes on 2 cores)")
+    print(f"==> training {target.relative_to(ROOT)} (several minutes on 2 cores)")
     env = {
         **os.environ,
         "RASA_TELEMETRY_ENABLED": "false",

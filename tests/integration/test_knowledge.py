@@ -24,7 +24,10 @@ ASPECTS = {
             "Welche Unterlagen brauche ich für einen Reisepass?",
             "Reisepass beantragen – bitte bringen Sie mit:",
         ),
-        ("Wie lange dauert es, bis mein Reisepass fertig ist?", "Reisepass beantragen – Bearbeitungszeit:"),
+        (
+            "Wie lange dauert es, bis mein Reisepass fertig ist?",
+            "Reisepass beantragen – Bearbeitungszeit:",
+        ),
         ("Wer ist für den Reisepass zuständig?", "Zuständig ist: Bürgerbüro"),
         ("Wo muss ich hin für einen Reisepass?", "Bürgerbüro: Rathaus, Musterplatz 1"),
         ("Wann kann ich wegen meinem Reisepass vorbeikommen?", "Öffnungszeiten Bürgerbüro:"),
@@ -94,7 +97,9 @@ def test_ambiguous_request_offers_buttons(stack: Stack) -> None:
 def test_question_without_a_service_asks_which(stack: Stack) -> None:
     text = answer(stack, "which-1", "Was kostet das?")
     assert text.startswith("Welche Leistung meinen Sie?")
-    assert "Personalausweis beantragen – Gebühren:" in answer(stack, "which-1", "den Personalausweis")
+    assert "Personalausweis beantragen – Gebühren:" in answer(
+        stack, "which-1", "den Personalausweis"
+    )
 
 
 def test_unknown_service(stack: Stack) -> None:
