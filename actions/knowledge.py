@@ -90,13 +90,14 @@ class ActionServiceKnowledge(Action):
             await self._office_answer(dispatcher, aspect, department, service=None)
             return [SlotSet("department", department.slug), SlotSet("service", None)]
 
-        candidates: list[Service] = []
+        # A service named in this message wins; a message that names none (as far as the
+        # NLU and the backend's search can tell) is a follow-up about the service so far.
         if service_named:
             candidates = await self._services(service_named, text)
-        elif tracker.get_slot("service"):
-            candidates = await self._services(str(tracker.get_slot("service")), "")
-        elif not (department_named or tracker.get_slot("department")):
+        else:
             candidates = await self.client.find_services(text) if text else []
+            if not candidates and tracker.get_slot("service"):
+                candidates = await self._services(str(tracker.get_slot("service")), "")
 
         if len(candidates) == 1:
             service = candidates[0]

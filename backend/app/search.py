@@ -5,9 +5,11 @@ punctuation and spacing don't matter, so "Anwohner Parkausweis", "anwohnerparkau
 and "Anwohner-Parkausweis" are the same. A query may be a whole sentence: any run of up
 to four of its words that equals a folded name counts, the longest match ranking first.
 
-Only when nothing matches that way, a word of the query that ends a name counts too,
-since German compounds end in their head: "Urkunde" finds "Geburtsurkunde",
-"Eheurkunde" and "Sterbeurkunde", and the citizen is asked which one.
+Only when nothing matches that way, a word of the query that ends a longer word of a
+name counts too, since German compounds end in their head: "Urkunde" finds
+"Geburtsurkunde", "Eheurkunde" and "Sterbeurkunde", and the citizen is asked which one.
+A word that merely equals a word of a name ("beantragen" in "Reisepass beantragen") does
+not count.
 """
 
 from __future__ import annotations
@@ -37,8 +39,11 @@ def fold(text: str) -> str:
     return "".join(fold_word(w) for w in re.split(r"[\s\-/]+", text))
 
 
+_WORD_SPLIT = re.compile(r"[\s\-/,.;:!?()\"']+")
+
+
 def _spans(text: str) -> set[str]:
-    words = [w for w in (fold_word(w) for w in re.split(r"[\s\-/,.;:!?()\"']+", text)) if w]
+    words = [w for w in (fold_word(w) for w in _WORD_SPLIT.split(text)) if w]
     return {
         "".join(words[i : i + n]) for n in range(1, MAX_SPAN + 1) for i in range(len(words) - n + 1)
     }
@@ -62,15 +67,20 @@ def rank(query: str, candidates: Iterable[tuple[T, Sequence[str]]]) -> list[T]:
         if matches:
             scored.append((max(matches), -position, item))
     if not scored:
-        return _by_compound_head(spans, candidates_list)
+        return _by_compound_head(query, candidates_list)
     scored.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
     return [item for _, _, item in scored]
 
 
-def _by_compound_head(spans: set[str], candidates: list[tuple[T, Sequence[str]]]) -> list[T]:
-    heads = {span for span in spans if len(span) >= MIN_HEAD}
+def _by_compound_head(query: str, candidates: list[tuple[T, Sequence[str]]]) -> list[T]:
+    heads = {w for w in (fold_word(w) for w in _WORD_SPLIT.split(query)) if len(w) >= MIN_HEAD}
     return [
         item
         for item, names in candidates
-        if any(fold(name).endswith(head) for name in names for head in heads)
+        if any(
+            len(word) > len(head) and word.endswith(head)
+            for name in names
+            for word in (fold_word(w) for w in _WORD_SPLIT.split(name))
+            for head in heads
+        )
     ]

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.model import ROOT
+from bot.reporting import replace_block
 
 CANDIDATES = ROOT / "bot" / "language" / "candidates"
-BEGIN = "<!-- results:begin -->"
-END = "<!-- results:end -->"
 
 
 @dataclass
@@ -94,14 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         results.append(evaluate(config, args.folds, out))
         print(f"    {results[-1]}", flush=True)
-    document = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-    block = f"{BEGIN}\n{table(results, args.folds)}\n{END}"
-    if BEGIN in document and END in document:
-        head, rest = document.split(BEGIN, 1)
-        document = head + block + rest.split(END, 1)[1]
-    else:
-        document = document + "\n" + block + "\n"
-    args.output.write_text(document, encoding="utf-8")
+    replace_block(args.output, "results", table(results, args.folds))
     print(f"==> wrote {args.output}")
     return 0
 

@@ -112,3 +112,9 @@ async def test_the_head_of_a_compound_finds_every_service_it_ends(
 ) -> None:
     found = (await client.get("/api/v1/services", params={"q": "Was kostet eine Urkunde?"})).json()
     assert {"geburtsurkunde", "eheurkunde", "sterbeurkunde"} <= {s["slug"] for s in found}
+
+
+async def test_a_generic_verb_is_no_compound_head(client: httpx.AsyncClient) -> None:
+    # "beantragen" ends "Personalausweis beantragen" as a word of its own, not as a head.
+    found = await client.get("/api/v1/services", params={"q": "Wie kann ich das beantragen?"})
+    assert found.json() == []

@@ -21,10 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from bot.reporting import replace_block
 from tests.stack import ROOT, Stack
-
-BEGIN = "<!-- startup:begin -->"
-END = "<!-- startup:end -->"
 
 
 def timed(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> float:
@@ -115,14 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"==> cold start {start:.1f} s, memory {rss}", flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    document = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-    block = f"{BEGIN}\n{render(timings, start, rss)}\n{END}"
-    if BEGIN in document and END in document:
-        head, rest = document.split(BEGIN, 1)
-        document = head + block + rest.split(END, 1)[1]
-    else:
-        document = document + "\n" + block + "\n"
-    args.output.write_text(document, encoding="utf-8")
+    replace_block(args.output, "startup", render(timings, start, rss))
     print(f"==> wrote {args.output}")
     return 0
 

@@ -62,13 +62,17 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def backend_stub(routes: dict[str, Any]) -> tuple[BackendClient, list[str]]:
-    """A BackendClient whose transport answers ``routes[path]`` (JSON, or a status code)."""
+    """A BackendClient whose transport answers ``routes[path]`` (JSON, or a status code).
+
+    Like the real backend, a search that no route names finds nothing; any other path
+    that no route names is a 404.
+    """
     seen: list[str] = []
 
     def handle(request: httpx.Request) -> httpx.Response:
         key = request.url.path + (f"?{request.url.query.decode()}" if request.url.query else "")
         seen.append(key)
-        answer = routes.get(key, 404)
+        answer = routes.get(key, [] if "?q=" in key else 404)
         if isinstance(answer, Exception):
             raise answer
         if isinstance(answer, int):

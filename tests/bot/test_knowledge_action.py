@@ -268,3 +268,15 @@ async def test_backend_down_or_broken_gets_an_apology(domain: dict[str, Any]) ->
             "es in ein paar Minuten noch einmal."
         ]
         assert events == []
+
+
+async def test_a_service_only_the_backend_knows_wins_over_the_topic_so_far(
+    domain: dict[str, Any],
+) -> None:
+    texts, events, _, _ = await run(
+        {"/api/v1/services?q=Und+ein+Anwohnerparkausweis%3F": [PARKING]},
+        domain, intent="ask_fees", text="Und ein Anwohnerparkausweis?",
+        slots={"service": "reisepass"},
+    )  # fmt: skip
+    assert texts[0] == "Bewohnerparkausweis – Gebühren: 30,70 € pro Jahr"
+    assert SlotSet("service", "bewohnerparkausweis") in events
