@@ -4,7 +4,10 @@
     python -m bot.evaluate --held-out-only --check       # CI gate on the held-out file
 
 The held-out file (tests/nlu/held_out.yml) repeats no training example. ``--check`` fails
-when intent accuracy or the F1 of the ``service`` entity falls below the targets.
+when intent accuracy or the F1 of the ``service`` entity falls below the targets by more
+than ``--tolerance``: CI retrains on another machine, and TensorFlow's multi-threaded CPU
+kernels may round differently, which moves a borderline prediction or two. The report of
+``make eval`` always compares with the targets themselves.
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--held-out-only", action="store_true")
     parser.add_argument("--check", action="store_true", help="fail below the targets")
     parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--tolerance", type=float, default=0.0)
     args = parser.parse_args(argv)
     results = ROOT / "results" / "eval"
     reports = [held_out(results / "held_out")]
@@ -127,16 +131,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         report = reports[0]
         failed = []
-        if report.accuracy < TARGET_INTENT_ACCURACY:
+        slack = args.tolerance
+        if report.accuracy < TARGET_INTENT_ACCURACY - slack:
             failed.append(f"intent accuracy {report.accuracy:.3f} < {TARGET_INTENT_ACCURACY}")
-        if report.entity_f1("service") < TARGET_SERVICE_F1:
+        if report.entity_f1("service") < TARGET_SERVICE_F1 - slack:
             failed.append(
                 f"service entity F1 {report.entity_f1('service'):.3f} < {TARGET_SERVICE_F1}"
             )
         if failed:
             print("==> NLU below target on the held-out file: " + "; ".join(failed))
             return 1
-        print("==> NLU meets the targets on the held-out file")
+        print(f"==> NLU meets the targets on the held-out file (tolerance {slack})")
     return 0
 
 
