@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=Path("docs/eval"))
     parser.add_argument("--held-out-only", action="store_true")
     parser.add_argument("--check", action="store_true", help="fail below the targets")
-    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--folds", type=int, default=2)
     parser.add_argument("--tolerance", type=float, default=0.0)
     args = parser.parse_args(argv)
     results = ROOT / "results" / "eval"

@@ -81,7 +81,7 @@ def table(results: list[Result], folds: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, required=True)
-    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--folds", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="candidate names (file stems)")
     args = parser.parse_args(argv)
     results = []
