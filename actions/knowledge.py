@@ -22,6 +22,7 @@ from actions.backend_client import (
     Department,
     NotFound,
     Service,
+    TooManyAttempts,
     shared_client,
 )
 from actions.opening_hours import opening_status_text
@@ -70,7 +71,7 @@ class ActionServiceKnowledge(Action):
         aspect = ASPECTS.get(intent or "") or tracker.get_slot("pending_aspect") or "info"
         try:
             return await self._answer(dispatcher, tracker, aspect)
-        except (BackendUnavailable, NotFound) as error:
+        except (BackendUnavailable, NotFound, TooManyAttempts) as error:
             logger.warning("catalogue not available: %s", error)
             dispatcher.utter_message(response="utter_backend_unavailable")
             return []
@@ -111,8 +112,10 @@ class ActionServiceKnowledge(Action):
             return self._ask_which(dispatcher, aspect, candidates)
 
         if aspect in OFFICE_ASPECTS and not service_named:
+            # An office the NLU did not tag may still be named in the citizen's words.
+            in_text = await self.client.find_departments(text) if text else []
             wanted = (
-                department_named
+                (in_text[0].slug if len(in_text) == 1 else None)
                 or tracker.get_slot("department")
                 or get_settings().default_department
             )

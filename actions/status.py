@@ -44,8 +44,11 @@ class ActionCheckStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         client = self._client or shared_client()
-        reference = str(tracker.get_slot("reference_number") or "")
+        reference = str(tracker.get_slot("reference_number") or "").strip()
         postal_code = str(tracker.get_slot("status_postal_code") or "").strip()
+        if not reference or not postal_code:
+            dispatcher.utter_message(response="utter_status_no_match")
+            return CLEARED
         try:
             status = await client.application_status(reference, postal_code, tracker.sender_id)
         except NotFound:

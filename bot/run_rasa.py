@@ -42,6 +42,8 @@ def main() -> None:
             "GOVBOT_TRACKER_DIALECT": settings.tracker_dialect,
             "GOVBOT_TRACKER_URL": settings.tracker_url,
             "GOVBOT_TRACKER_DB": settings.tracker_db,
+            # Sanic accepts 100 MB bodies by default; no chat message comes near 1 MB.
+            "SANIC_REQUEST_MAX_SIZE": str(1_000_000),
         }
     )
     if settings.tracker_dialect == "sqlite":

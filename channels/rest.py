@@ -52,7 +52,7 @@ class CitizenRestInput(InputChannel):
         """(sender, text for the assistant), or the 4xx response for a bad body."""
         try:
             payload = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return _problem(400, "invalid_json", "Der Inhalt ist kein gültiges UTF-8-JSON.")
         if not isinstance(payload, dict):
             return _problem(400, "invalid_json", "Erwartet wird ein JSON-Objekt.")
@@ -69,6 +69,9 @@ class CitizenRestInput(InputChannel):
             message = ""
         if not isinstance(message, str):
             return _problem(400, "invalid_message", "'message' muss ein Text sein.")
+        # Cleaning costs time on the event loop: far too long messages are not cleaned.
+        if len(message) > 4 * self.max_message_length:
+            return sender, MESSAGE_TOO_LONG
         text = clean_message(message)
         if not text:
             return sender, EMPTY_MESSAGE

@@ -28,6 +28,7 @@ def valid_sender(sender: object, max_length: int) -> str | None:
     text = str(sender)
     if not text or len(text) > max_length or clean_message(text) != text:
         return None
-    if any(ch.isspace() for ch in text):
+    # No spaces, and no invisible format characters (bidi overrides, zero-width spaces).
+    if any(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text):
         return None
     return text

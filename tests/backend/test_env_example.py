@@ -26,3 +26,8 @@ def test_backend_settings_are_documented() -> None:
 def test_production_refuses_a_fixed_clock() -> None:
     with pytest.raises(ValidationError, match="FIXED_NOW"):
         Settings(environment="production", fixed_now="2026-12-02T10:00:00+01:00", _env_file=None)  # type: ignore[arg-type, call-arg]
+
+
+def test_an_unknown_federal_state_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="HOLIDAY_SUBDIVISION"):
+        Settings(holiday_subdivision="XX", _env_file=None)  # type: ignore[call-arg]

@@ -89,3 +89,13 @@ async def test_guessing_one_reference_from_many_conversations_is_refused(
 async def test_missing_fields_are_a_422(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/v1/applications/status", json={"reference": "x"})
     assert response.status_code == 422
+
+
+async def test_new_conversation_ids_do_not_reset_the_count_per_postal_code(
+    client: httpx.AsyncClient, application: Application
+) -> None:
+    for serial in range(20):
+        guess = await ask(client, f"BPA-2026-1{serial:05d}", "33098", f"fresh-{serial}")
+        assert guess.status_code == 404
+    refused = await ask(client, "BPA-2026-000123", "33098", "yet-another")
+    assert refused.status_code == 429

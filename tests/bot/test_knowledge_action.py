@@ -280,3 +280,17 @@ async def test_a_service_only_the_backend_knows_wins_over_the_topic_so_far(
     )  # fmt: skip
     assert texts[0] == "Bewohnerparkausweis – Gebühren: 30,70 € pro Jahr"
     assert SlotSet("service", "bewohnerparkausweis") in events
+
+
+async def test_an_office_the_nlu_missed_is_found_in_the_words(domain: dict[str, Any]) -> None:
+    standesamt = {**BUERGERBUERO, "slug": "standesamt", "name": "Standesamt"}
+    texts, events, _, _ = await run(
+        {
+            "/api/v1/departments?q=Wann+hat+das+Standesamt+offen%3F": [standesamt],
+            "/api/v1/departments/standesamt": standesamt,
+            "/api/v1/departments/standesamt/opening-hours": hours(department=standesamt),
+        },
+        domain, intent="ask_opening_hours", text="Wann hat das Standesamt offen?",
+    )  # fmt: skip
+    assert texts[0].startswith("Öffnungszeiten Standesamt:")
+    assert SlotSet("department", "standesamt") in events

@@ -61,6 +61,9 @@ def test_control_characters_and_lone_surrogates_are_removed() -> None:
         (body(sender={"id": 1}, message="Hallo"), "invalid_sender"),
         (body(sender=True, message="Hallo"), "invalid_sender"),
         (body(sender="a\u0000b", message="Hallo"), "invalid_sender"),
+        (body(sender="a\u202eb", message="Hallo"), "invalid_sender"),
+        (body(sender="a\u200bb", message="Hallo"), "invalid_sender"),
+        (b"[" * 100_000 + b"]" * 100_000, "invalid_json"),
         (body(sender="a", message=["Hallo"]), "invalid_message"),
     ],
 )

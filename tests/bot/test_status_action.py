@@ -47,3 +47,12 @@ async def test_no_match_is_one_uniform_answer(domain: dict[str, Any]) -> None:
 async def test_too_many_attempts(domain: dict[str, Any]) -> None:
     texts, _ = await run(429, domain)
     assert texts[0].startswith("Es gab zu viele erfolglose Versuche.")
+
+
+async def test_empty_answers_get_the_uniform_answer_without_asking(domain: dict[str, Any]) -> None:
+    client, seen = backend_stub({})
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots={"reference_number": " ", "status_postal_code": "33098"})
+    await ActionCheckStatus(client).run(dispatcher, tracker, domain)
+    assert render(dispatcher.messages[0], domain).startswith("Zu dieser Kombination")
+    assert seen == []

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, model_validator
+import holidays
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,9 +37,19 @@ class Settings(BaseSettings):
     # Status questions: failed attempts allowed per conversation and per reference number
     # within the window before further attempts are refused (HTTP 429).
     status_max_failures: int = Field(default=5, ge=1)
+    # Also per postal code, so that changing the conversation id does not reset the count.
+    status_max_failures_per_postal_code: int = Field(default=20, ge=1)
     status_failure_window_minutes: int = Field(default=15, ge=1)
     # A fixed "now" for tests and demonstrations; refused in production.
     fixed_now: datetime | None = None
+
+    @field_validator("holiday_subdivision")
+    @classmethod
+    def _known_subdivision(cls, value: str) -> str:
+        known = holidays.country_holidays("DE").subdivisions
+        if value not in known:
+            raise ValueError(f"BACKEND_HOLIDAY_SUBDIVISION must be one of {', '.join(known)}")
+        return value
 
     @model_validator(mode="after")
     def _refuse_test_clock_in_production(self) -> Settings:

@@ -2,8 +2,8 @@
 
 Every unsuccessful question gets the same answer, whether the reference number is
 malformed, unknown, or belongs to another postal code, so the answer reveals nothing.
-Failed questions are counted per conversation and per reference number; past the limit,
-further questions are refused for a while (HTTP 429).
+Failed questions are counted per conversation, per reference number and per postal code;
+past a limit, further questions are refused for a while (HTTP 429).
 """
 
 from __future__ import annotations
@@ -41,10 +41,18 @@ def normalise_reference(text: str) -> str:
 
 
 def _keys(query: StatusQuery, reference: str) -> list[str]:
-    keys = [f"reference:{reference[:64]}"]
+    # The conversation id is chosen by the client; the reference number and the postal code
+    # are what a guesser must vary, so each of them has a count of its own.
+    keys = [f"reference:{reference[:64]}", f"postal_code:{query.postal_code[:16]}"]
     if query.conversation:
         keys.append(f"conversation:{query.conversation}")
     return keys
+
+
+def _limit(key: str, settings: Settings) -> int:
+    if key.startswith("postal_code:"):
+        return settings.status_max_failures_per_postal_code
+    return settings.status_max_failures
 
 
 def _too_many(session: Session, keys: list[str], settings: Settings) -> bool:
@@ -56,7 +64,7 @@ def _too_many(session: Session, keys: list[str], settings: Settings) -> bool:
             .select_from(StatusCheckFailure)
             .where(StatusCheckFailure.key == key)
         )
-        if (count or 0) >= settings.status_max_failures:
+        if (count or 0) >= _limit(key, settings):
             return True
     return False
 
