@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +55,6 @@ def render(message: dict[str, Any], domain: dict[str, Any]) -> str:
         return str(message["text"])
     template = domain["responses"][message["response"]][0]["text"]
     return str(template.format(**message))
-
-
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def backend_stub(routes: dict[str, Any]) -> tuple[BackendClient, list[str]]:
