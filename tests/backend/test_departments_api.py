@@ -34,7 +34,7 @@ async def test_finds_a_department_by_the_words_citizens_use(
 
 
 async def test_unknown_words_find_nothing(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/v1/departments", params={"q": "Finanzamt"})
+    response = await client.get("/api/v1/departments", params={"q": "Bundesagentur für Arbeit"})
     assert response.status_code == 200
     assert response.json() == []
 
