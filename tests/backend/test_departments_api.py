@@ -70,7 +70,7 @@ async def test_opening_hours_on_a_public_holiday(tmp_path: Path) -> None:
 async def test_unknown_department_is_a_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/departments/bundesagentur/opening-hours")
     assert response.status_code == 404
-    assert "finanzamt" in response.json()["detail"]
+    assert "bundesagentur" in response.json()["detail"]
 
 
 async def test_overlong_query_is_rejected(client: httpx.AsyncClient) -> None:
