@@ -72,18 +72,18 @@ format: install ## ruff format and autofix
 	$(BOT)/bin/ruff check --fix .
 
 .PHONY: typecheck
-typecheck: install ## mypy on backend (backend env) and actions/channels (bot env)
-	$(BACKEND)/bin/mypy backend
-	$(BOT)/bin/mypy actions channels bot
+typecheck: install ## mypy on backend and forms (backend env) and actions/channels/bot/forms (bot env)
+	$(BACKEND)/bin/mypy backend forms
+	$(BOT)/bin/mypy actions channels bot forms
 
 .PHONY: validate
 validate: generate ## rasa data validate, and the generated files are in sync
 	$(BOT_PY) -m rasa data validate --config bot/config.yml --domain bot/domain --data data/nlu data/rules data/stories
 
 .PHONY: test-unit
-test-unit: install ## unit tests: backend, actions, channels, generators
-	$(BACKEND)/bin/pytest -q tests/backend
-	$(BOT)/bin/pytest -q tests/bot
+test-unit: install ## unit tests: backend, form specs (in both environments), actions, channels
+	$(BACKEND)/bin/pytest -q tests/backend tests/forms
+	$(BOT)/bin/pytest -q tests/forms tests/bot
 
 .PHONY: test-stories
 test-stories: train ## conversation stories against the trained model

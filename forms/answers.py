@@ -107,7 +107,7 @@ _NO = {
 
 
 def parse_yes_no(text: str) -> bool | None:
-    """"ja genau" -> True, "nein, das nicht" -> False, anything else -> None."""
+    """ "ja genau" -> True, "nein, das nicht" -> False, anything else -> None."""
     words = fold(text).split()
     if not words:
         return None
@@ -214,7 +214,7 @@ def _date(spec_field: Field, text: str, context: FormContext) -> str:
 
 
 def _numeric_date(spec_field: Field, match: re.Match[str], context: FormContext) -> date:
-    """"15.12.", "15.12.26", "15.12.2026": dateparser reads "15.12" as a time of day."""
+    """ "15.12.", "15.12.26", "15.12.2026": dateparser reads "15.12" as a time of day."""
     day_of_month, month, year_text = int(match[1]), int(match[2]), match[3]
     future = spec_field.earliest_days is not None and spec_field.earliest_days >= 0
     if year_text is None:
@@ -413,7 +413,9 @@ def normalize(spec_field: Field, raw: Any, context: FormContext) -> Any:
     if not text:
         raise InvalidAnswer(spec_field.hint)
     if len(text) > max(spec_field.max_length, 200) * 2:
-        raise InvalidAnswer(f"Bitte fassen Sie sich kürzer (höchstens {spec_field.max_length} Zeichen).")
+        raise InvalidAnswer(
+            f"Bitte fassen Sie sich kürzer (höchstens {spec_field.max_length} Zeichen)."
+        )
     kind = spec_field.type
     if kind in ("text", "long_text"):
         return _text(spec_field, text)

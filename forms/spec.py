@@ -241,9 +241,11 @@ def _option(raw: Any, where: str) -> Option:
     if isinstance(raw, str):
         raise _fail(where, "an option needs 'value' and 'label'")
     value = _text(raw, "value", where)
-    return Option(value=value, label=_text(raw, "label", where), synonyms=_strings(
-        raw.get("synonyms"), f"{where}.synonyms"
-    ))
+    return Option(
+        value=value,
+        label=_text(raw, "label", where),
+        synonyms=_strings(raw.get("synonyms"), f"{where}.synonyms"),
+    )
 
 
 _FIELD_KEYS = {
@@ -393,7 +395,8 @@ def load_spec(path: Path) -> FormSpec:
         raise _fail(where, "a form needs fields")
     names = [item.name for item in fields]
     routes = tuple(
-        _route(item, f"{where} routes[{i}]", names) for i, item in enumerate(raw.get("routes") or [])
+        _route(item, f"{where} routes[{i}]", names)
+        for i, item in enumerate(raw.get("routes") or [])
     )
     if not routes:
         raise _fail(where, "a form needs at least one route")
