@@ -106,10 +106,16 @@ _NO = {
 }  # fmt: skip
 
 
+# "weiß ich nicht" is no answer at all, though it contains "nicht".
+_UNSURE = re.compile(
+    r"\b(?:weiss (?:es |ich )?(?:es )?nicht|keine ahnung|unsicher|nicht sicher|vielleicht)\b"
+)
+
+
 def parse_yes_no(text: str) -> bool | None:
     """ "ja genau" -> True, "nein, das nicht" -> False, anything else -> None."""
     words = fold(text).split()
-    if not words:
+    if not words or _UNSURE.search(" ".join(words)):
         return None
     if any(word in _NO for word in words) or "stimmt nicht" in " ".join(words):
         return False
@@ -137,8 +143,14 @@ _NUMBER_WORDS = {
     "zehn": 10, "elf": 11, "zwoelf": 12,
 }  # fmt: skip
 _DATE_FILLER = re.compile(
-    r"\b(?:am|ab|dem|den|zum|bis|naechsten|naechster|kommenden|kommender|diesen|dieser)\b"
+    r"\b(?:am|ab|dem|den|zum|bis|seit|nächsten|nächster|kommenden|kommender|diesen|dieser)\b"
 )
+_DATE_LEAD = re.compile(r"^\s*(?:am|ab dem|ab|zum|den|seit dem|seit)\s+", re.IGNORECASE)
+# dateparser knows "übermorgen" and "März" but not their spellings without umlauts.
+_DATE_UMLAUTS = {
+    "uebermorgen": "übermorgen", "maerz": "märz", "naechsten": "nächsten",
+    "naechster": "nächster",
+}  # fmt: skip
 _TODAY = {"heute", "sofort", "ab sofort", "ab heute", "jetzt", "ab jetzt", "umgehend", "gleich"}
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})\.\s*(\d{1,2})\.?\s*(\d{4}|\d{2})?\.?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -183,11 +195,11 @@ def _date(spec_field: Field, text: str, context: FormContext) -> str:
             raise InvalidAnswer(spec_field.hint) from error
     elif fold(text) in _TODAY:
         day = context.today
-    elif numeric := _NUMERIC_DATE.match(re.sub(r"^(?i:am|ab dem|ab|zum|den)\s+", "", text)):
+    elif numeric := _NUMERIC_DATE.match(_DATE_LEAD.sub("", text)):
         day = _numeric_date(spec_field, numeric, context)
     else:
-        prepared = _DATE_FILLER.sub(" ", fold(text)) if not re.search(r"\d", text) else text
-        prepared = re.sub(r"^\s*(?:am|ab dem|ab|zum|den)\s+", "", prepared, flags=re.I)
+        prepared = _DATE_FILLER.sub(" ", _date_words(text)) if not re.search(r"\d", text) else text
+        prepared = _DATE_LEAD.sub("", prepared)
         future = spec_field.earliest_days is not None and spec_field.earliest_days >= 0
         parsed = dateparser.parse(
             prepared,
@@ -211,6 +223,12 @@ def _date(spec_field: Field, text: str, context: FormContext) -> str:
         if day > latest:
             raise InvalidAnswer(f"Das Datum darf nicht nach dem {_german_date(latest)} liegen.")
     return day.isoformat()
+
+
+def _date_words(text: str) -> str:
+    """Lower-case words with their umlauts, which dateparser needs ("übermorgen")."""
+    words = re.sub(r"[^\w]+", " ", text.lower()).split()
+    return " ".join(_DATE_UMLAUTS.get(word, word) for word in words)
 
 
 def _numeric_date(spec_field: Field, match: re.Match[str], context: FormContext) -> date:
@@ -304,7 +322,7 @@ def _decimal(spec_field: Field, raw: Any) -> str:
         if _CANONICAL_DECIMAL.match(text):
             value = Decimal(text)
         else:
-            text = re.sub(r"(?i)\s*(€|eur|euro|eu)\s*", "", text).replace(" ", "")
+            text = re.sub(r"(?i)\s*(€|euro|eur|eu)\s*", "", text).replace(" ", "")
             text = re.sub(r",-+$", "", text)
             try:
                 value = parse_decimal(text, locale="de_DE", strict=True)
