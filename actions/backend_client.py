@@ -24,6 +24,14 @@ class TooManyAttempts(Exception):
     """The backend refuses further status questions for a while."""
 
 
+class SubmissionRejected(Exception):
+    """The backend refused an application; ``errors`` says per field what is wrong."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
 class Department(BaseModel):
     slug: str
     name: str
@@ -83,6 +91,22 @@ class ApplicationStatus(BaseModel):
     status: str
     status_note: str | None
     updated_at: datetime
+
+
+class DeliveryPlan(BaseModel):
+    department: str
+    department_name: str
+    purpose: str
+    next_steps: str
+    status: str
+
+
+class Submission(BaseModel):
+    reference: str
+    form: str
+    title: str
+    status: str
+    deliveries: list[DeliveryPlan]
 
 
 Model = TypeVar("Model")
@@ -162,6 +186,43 @@ class BackendClient:
             "POST", "/api/v1/applications/status", ApplicationStatus, json=body
         )
         return result
+
+    async def submit_application(
+        self,
+        form: str,
+        answers: dict[str, Any],
+        key: str,
+        *,
+        service: str | None = None,
+        channel: str | None = None,
+        conversation: str | None = None,
+    ) -> Submission:
+        """Submit a finished application; the same ``key`` never creates a second one."""
+        body = {
+            "form": form,
+            "answers": answers,
+            "service": service,
+            "channel": channel,
+            "conversation_id": conversation[:200] if conversation else None,
+        }
+        path = "/api/v1/applications"
+        try:
+            response = await self._http.post(path, json=body, headers={"Idempotency-Key": key})
+        except httpx.HTTPError as error:
+            raise BackendUnavailable(f"POST {path}: {error!r}") from error
+        if response.status_code == 422:
+            try:
+                detail = response.json()["detail"]
+                errors = {str(k): str(v) for k, v in dict(detail["errors"]).items()}
+            except (ValueError, KeyError, TypeError) as error:
+                raise BackendUnavailable(f"POST {path}: unexpected 422 body") from error
+            raise SubmissionRejected(errors)
+        if response.status_code not in (200, 201):
+            raise BackendUnavailable(f"POST {path}: HTTP {response.status_code}")
+        try:
+            return Submission.parse_obj(response.json())
+        except (ValueError, ValidationError) as error:
+            raise BackendUnavailable(f"POST {path}: unexpected body: {error}") from error
 
     async def aclose(self) -> None:
         await self._http.aclose()

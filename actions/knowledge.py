@@ -25,6 +25,7 @@ from actions.backend_client import (
     TooManyAttempts,
     shared_client,
 )
+from actions.forms import get_registry, start_events
 from actions.opening_hours import opening_status_text
 from actions.settings import get_settings
 
@@ -102,6 +103,16 @@ class ActionServiceKnowledge(Action):
 
         if len(candidates) == 1:
             service = candidates[0]
+            spec = get_registry().specs.get(service.online_form or "")
+            if aspect == "apply" and spec is not None and not tracker.active_loop:
+                # The application is filled in right here, in the conversation.
+                dispatcher.utter_message(response=f"utter_intro_{spec.key}")
+                return [
+                    SlotSet("service", service.slug),
+                    SlotSet("department", service.department.slug),
+                    SlotSet("pending_aspect", None),
+                    *start_events(spec, service.slug),
+                ]
             await self._service_answer(dispatcher, aspect, service)
             return [
                 SlotSet("service", service.slug),

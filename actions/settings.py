@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import AnyHttpUrl, BaseSettings, Field
+from pydantic import AnyHttpUrl, BaseSettings, Field, root_validator
 
 
 class ActionSettings(BaseSettings):
@@ -17,6 +21,29 @@ class ActionSettings(BaseSettings):
     backend_timeout: float = Field(default=5.0, gt=0, le=60)
     # Office whose hours are meant when a citizen asks without naming one.
     default_department: str = "buergerbuero"
+    # The form assistants' specs and the city's streets and postal codes (see docs/forms.md).
+    forms_dir: Path = Path("data/forms")
+    city_file: Path = Path("data/catalogue/city.yml")
+    # "Today" for dates in forms ("nächsten Montag") is taken in this time zone.
+    timezone: str = "Europe/Berlin"
+    # A fixed "now" for tests and demonstrations; refused in production.
+    fixed_now: datetime | None = None
+    environment: str = Field(default="development", env="GOVBOT_ENV")
+
+    @root_validator(skip_on_failure=True)
+    def _refuse_test_clock_in_production(cls, values: dict[str, Any]) -> dict[str, Any]:
+        if values.get("environment") == "production" and values.get("fixed_now") is not None:
+            raise ValueError("ACTIONS_FIXED_NOW must not be set in production")
+        ZoneInfo(values["timezone"])
+        return values
+
+    def today(self) -> date:
+        """The local date of "now", which is fixed in tests."""
+        zone = ZoneInfo(self.timezone)
+        if self.fixed_now is not None:
+            now = self.fixed_now
+            return (now.astimezone(zone) if now.tzinfo else now).date()
+        return datetime.now(zone).date()
 
     class Config:
         env_prefix = "ACTIONS_"

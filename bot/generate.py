@@ -5,7 +5,8 @@
 
 From ``data/catalogue/departments.yml`` and ``services.yml`` come the entity synonyms
 (every name and word citizens use for an office or a service maps to its slug) and a
-lookup table per entity for the RegexFeaturizer.
+lookup table per entity for the RegexFeaturizer. From the form specs in ``data/forms/``
+come the forms' domain part and rules (``bot/form_parts.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot import form_parts
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = (
@@ -93,12 +96,14 @@ def outputs(root: Path = ROOT) -> dict[Path, str]:
             catalogue = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
             data[name] = training_data(catalogue.get(name) or [], entity)
     check_unique(data)
-    return {
+    generated = {
         root / "data" / "nlu" / "generated" / f"{name}.yml": render(
             content, f"data/catalogue/{name}.yml"
         )
         for name, content in data.items()
     }
+    generated.update(form_parts.outputs(root))
+    return generated
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,190 @@
+"""One spec-driven validation action for every form assistant.
+
+For each spec a ``validate_<key>_form`` action is made from ``SpecFormValidation``. It
+takes the citizen's answer to the question just asked, checks it with the spec's
+normalizer (the backend checks again with the same code), re-asks with a hint when it
+does not fit, and decides the next question from the conditions: only the fields this case
+needs are asked, and answers that a changed answer made unnecessary are dropped.
+
+A message that is not an answer but a question or a wish to stop ("Was kostet das?",
+"abbrechen") is left alone: the form then rejects it, the rules answer it, and the form
+asks its question again.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions.backend_client import BackendUnavailable, NotFound, shared_client
+from actions.forms import FORM_FAILURES, REQUESTED_SLOT, answers, get_registry
+from forms import Field, FormContext, FormSpec, InvalidAnswer, normalize
+from forms.answers import fold
+
+logger = logging.getLogger(__name__)
+
+# Intents that are not an answer when the NLU is confident: questions about services,
+# the status of another application, help, "are you a bot?", a correction, stopping.
+INTERRUPTIONS = frozenset(
+    {
+        "ask_apply",
+        "ask_fees",
+        "ask_documents",
+        "ask_location",
+        "ask_responsible_office",
+        "ask_processing_time",
+        "ask_service_info",
+        "ask_opening_hours",
+        "ask_status",
+        "help",
+        "bot_challenge",
+        "correct_field",
+        "cancel",
+        "goodbye",
+    }
+)
+STOP_WORDS = frozenset({"abbrechen", "abbruch", "stopp", "stop", "beenden", "cancel"})
+# Free answers (names, descriptions) look like anything; only a confident NLU interrupts.
+FREE_TEXT_CONFIDENCE = 0.7
+STRUCTURED_CONFIDENCE = 0.5
+# After this many invalid answers in a row, the citizen is offered a person to talk to.
+FAILURES_BEFORE_OFFERING_HELP = 3
+# Actions that may run between the citizen's answer and its validation.
+_BETWEEN = {"action_listen", "action_session_start", "action_extract_slots"}
+
+
+class Interruption(Exception):
+    """The message is not an answer to the question."""
+
+
+def understand(item: Field, message: dict[str, Any], context: FormContext) -> Any:
+    """The canonical answer, ``InvalidAnswer``, or ``Interruption``."""
+    text = str(message.get("text") or "")
+    intent = message.get("intent") or {}
+    name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
+    if fold(text) in STOP_WORDS or (name == "cancel" and confidence >= STRUCTURED_CONFIDENCE):
+        raise Interruption
+    free = item.type in ("text", "long_text", "name") or (item.type == "choice" and item.other)
+    interrupting = name in INTERRUPTIONS
+    if (
+        free
+        and interrupting
+        and (confidence >= FREE_TEXT_CONFIDENCE or text.rstrip().endswith("?"))
+    ):
+        raise Interruption
+    try:
+        return normalize(item, text, context)
+    except InvalidAnswer:
+        if interrupting and confidence >= STRUCTURED_CONFIDENCE:
+            raise Interruption from None
+        raise
+
+
+def is_fresh_answer(tracker: Tracker, form_name: str) -> bool:
+    """Whether the latest user message is waiting to be taken as an answer.
+
+    After an interruption (the form rejected the message and another action answered it),
+    or when the form starts from another action, the message was not an answer.
+    """
+    after_user: list[dict[str, Any]] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        after_user.append(event)
+    else:
+        return False
+    for event in after_user:
+        if event.get("event") == "action_execution_rejected":
+            return False
+        if event.get("event") == "action" and event.get("name") not in _BETWEEN | {form_name}:
+            return False
+    return True
+
+
+class SpecFormValidation(FormValidationAction, ABC):
+    """Validation of one form, entirely from its spec."""
+
+    @property
+    @abstractmethod
+    def spec_id(self) -> str:
+        """The id of the spec in data/forms/."""
+
+    def spec(self) -> FormSpec:
+        return get_registry().specs[self.spec_id]
+
+    def name(self) -> str:
+        return f"validate_{self.spec().form_name}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        spec = self.spec()
+        registry = get_registry()
+        given = answers(spec, tracker)
+        events: list[EventType] = []
+        requested = registry.field_of_slot(tracker.get_slot(REQUESTED_SLOT))
+        if requested and requested[0].id == spec.id and is_fresh_answer(tracker, spec.form_name):
+            item = spec.field(requested[1])
+            try:
+                value = understand(item, tracker.latest_message, registry.context())
+            except Interruption:
+                return []
+            except InvalidAnswer as invalid:
+                failures = int(tracker.get_slot(FORM_FAILURES) or 0) + 1
+                dispatcher.utter_message(text=invalid.hint)
+                if failures >= FAILURES_BEFORE_OFFERING_HELP:
+                    await self._offer_help(dispatcher, spec)
+                    failures = 0
+                events += [SlotSet(spec.slot(item.name), None), SlotSet(FORM_FAILURES, failures)]
+            else:
+                given[item.name] = value
+                events += [SlotSet(spec.slot(item.name), value), SlotSet(FORM_FAILURES, 0)]
+        # A changed answer can make other fields unnecessary: their answers are dropped.
+        needed = spec.active_fields(given)
+        needed_names = {item.name for item in needed}
+        for item in spec.fields:
+            if item.name not in needed_names and item.name in given:
+                del given[item.name]
+                events.append(SlotSet(spec.slot(item.name), None))
+        missing = next((item for item in needed if given.get(item.name) is None), None)
+        events.append(SlotSet(REQUESTED_SLOT, spec.slot(missing.name) if missing else None))
+        return events
+
+    async def _offer_help(self, dispatcher: CollectingDispatcher, spec: FormSpec) -> None:
+        slug = spec.routes[0].department
+        try:
+            department = await shared_client().department(slug)
+        except (BackendUnavailable, NotFound) as error:
+            logger.warning("no contact for %s: %s", slug, error)
+            dispatcher.utter_message(response="utter_form_offer_help_general")
+            return
+        contact = " oder ".join(
+            part
+            for part in (
+                f"telefonisch unter {department.phone}" if department.phone else "",
+                f"per E-Mail an {department.email}" if department.email else "",
+            )
+            if part
+        )
+        dispatcher.utter_message(
+            response="utter_form_offer_help",
+            department=department.name,
+            contact=contact or "persönlich",
+        )
+
+
+def _make_validation_actions() -> list[type[SpecFormValidation]]:
+    made = []
+    for spec in get_registry().specs.values():
+        class_name = "Validate" + "".join(part.title() for part in spec.key.split("_")) + "Form"
+        made.append(type(class_name, (SpecFormValidation,), {"spec_id": spec.id}))
+    return made
+
+
+VALIDATION_ACTIONS = _make_validation_actions()

@@ -1,0 +1,402 @@
+"""The form assistant's actions with real trackers, the real domain and the real specs.
+
+The backend is a stand-in (httpx.MockTransport) that records what was submitted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.backend_client import BackendClient
+from actions.form_dialogue import ActionFormStep, ActionShowSummary
+from actions.form_validation import VALIDATION_ACTIONS
+from actions.forms import get_registry
+from actions.knowledge import ActionServiceKnowledge
+from actions.settings import get_settings
+from tests.bot.conftest import backend_stub, render
+
+FORM = "bewohnerparkausweis_form"
+SELF_HELD = {
+    "vorname": "Anna",
+    "nachname": "Schmidt",
+    "strasse": "Lindenallee 12",
+    "postleitzahl": "12345",
+    "wohnsitz": "hauptwohnsitz",
+    "kennzeichen": "MU-AB 123",
+    "halter": "selbst",
+    "gueltig_ab": "2026-12-07",
+    "email": "anna@example.org",
+    "telefon": "",
+}
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("ACTIONS_FIXED_NOW", "2026-12-02T10:00:00+01:00")
+    get_settings.cache_clear()
+    get_registry.cache_clear()
+    yield
+    get_settings.cache_clear()
+    get_registry.cache_clear()
+
+
+def slot(field: str) -> str:
+    return f"bewohnerparkausweis__{field}"
+
+
+def filled(**answers: Any) -> dict[str, Any]:
+    return {slot(name): value for name, value in answers.items()}
+
+
+def tracker(
+    text: str = "",
+    intent: str = "inform",
+    confidence: float = 0.9,
+    slots: dict[str, Any] | None = None,
+    active_loop: str | None = FORM,
+    after_user: list[dict[str, Any]] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": entities or [],
+    }
+    events = [
+        {"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"},
+        {"event": "action", "name": "action_listen"},
+        *(after_user or []),
+    ]
+    return Tracker.from_dict(
+        {
+            "sender_id": "citizen-1",
+            "slots": {"form_id": "bewohnerparkausweis", **(slots or {})},
+            "latest_message": latest,
+            "events": events,
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": active_loop} if active_loop else {},
+            "latest_action_name": "action_listen",
+        }
+    )
+
+
+def validator() -> Any:
+    action = next(a for a in VALIDATION_ACTIONS if a.spec_id == "bewohnerparkausweis")
+    return action()
+
+
+async def validate(t: Tracker, domain: dict[str, Any]) -> tuple[list[Any], list[str]]:
+    dispatcher = CollectingDispatcher()
+    events = await validator().run(dispatcher, t, domain)
+    return events, [render(message, domain) for message in dispatcher.messages]
+
+
+def test_every_spec_has_a_validation_action_in_the_domain(domain: dict[str, Any]) -> None:
+    names = {action().name() for action in VALIDATION_ACTIONS}
+    assert names == {f"validate_{spec.form_name}" for spec in get_registry().specs.values()}
+    assert names <= set(domain["actions"])
+
+
+async def test_an_answer_is_normalized_and_the_next_question_follows(
+    domain: dict[str, Any],
+) -> None:
+    t = tracker("ich heiße Anna-Lena", slots={"requested_slot": slot("vorname")})
+    events, messages = await validate(t, domain)
+    assert SlotSet(slot("vorname"), "Anna-Lena") in events
+    assert events[-1] == SlotSet("requested_slot", slot("nachname"))
+    assert messages == []
+
+
+async def test_an_invalid_answer_gets_a_hint_and_the_question_again(
+    domain: dict[str, Any],
+) -> None:
+    t = tracker("Elmstreet 3", slots={"requested_slot": slot("strasse")})
+    events, messages = await validate(t, domain)
+    assert SlotSet(slot("strasse"), None) in events
+    assert SlotSet("form_failures", 1) in events
+    assert events[-1] == SlotSet("requested_slot", slot("vorname"))  # first one still missing
+    assert messages == [
+        "Die Straße „Elmstreet“ finde ich in Musterstadt nicht. Bitte prüfen Sie die "
+        "Schreibweise und nennen Sie Straße und Hausnummer, zum Beispiel „Rathausplatz 1“."
+    ]
+
+
+async def test_repeated_invalid_answers_offer_a_person(
+    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, seen = backend_stub(
+        {
+            "/api/v1/departments/strassenverkehrsamt": {
+                "slug": "strassenverkehrsamt",
+                "name": "Straßenverkehrsamt",
+                "phone": "+49 0000 0000-400",
+                "email": "verkehr@musterstadt.example",
+            }
+        }
+    )
+    monkeypatch.setattr("actions.form_validation.shared_client", lambda: client)
+    t = tracker(
+        "0815",
+        slots={**filled(vorname="Anna"), "requested_slot": slot("nachname"), "form_failures": 2},
+    )
+    events, messages = await validate(t, domain)
+    assert SlotSet("form_failures", 0) in events
+    assert "Straßenverkehrsamt erreichen Sie telefonisch unter +49 0000 0000-400" in messages[1]
+    assert seen == ["/api/v1/departments/strassenverkehrsamt"]
+
+
+async def test_a_question_in_between_is_not_taken_as_an_answer(domain: dict[str, Any]) -> None:
+    t = tracker(
+        "Was kostet der Ausweis eigentlich?",
+        intent="ask_fees",
+        confidence=0.95,
+        slots={**filled(vorname="Anna"), "requested_slot": slot("nachname")},
+    )
+    events, messages = await validate(t, domain)
+    assert events == []  # the form rejects, the rules answer the question
+    assert messages == []
+
+
+async def test_a_plain_answer_wins_over_a_doubtful_intent(domain: dict[str, Any]) -> None:
+    t = tracker(
+        "Hauptwohnsitz",
+        intent="ask_location",
+        confidence=0.8,
+        slots={"requested_slot": slot("wohnsitz")},
+    )
+    events, _ = await validate(t, domain)
+    assert SlotSet(slot("wohnsitz"), "hauptwohnsitz") in events
+
+
+async def test_after_an_interruption_the_old_message_is_not_taken_again(
+    domain: dict[str, Any],
+) -> None:
+    t = tracker(
+        "Was kostet das?",
+        intent="ask_fees",
+        slots={"requested_slot": slot("nachname"), **filled(vorname="Anna")},
+        after_user=[
+            {"event": "action_execution_rejected", "name": FORM},
+            {"event": "action", "name": "action_service_knowledge"},
+            {"event": "action", "name": FORM},
+        ],
+    )
+    events, _ = await validate(t, domain)
+    assert events == [SlotSet("requested_slot", slot("nachname"))]
+
+
+async def test_only_the_fields_of_this_case_are_asked(domain: dict[str, Any]) -> None:
+    before = {k: v for k, v in SELF_HELD.items() if k not in ("halter", "gueltig_ab", "email")}
+    del before["telefon"]
+    t = tracker("auf mich selbst", slots={**filled(**before), "requested_slot": slot("halter")})
+    events, _ = await validate(t, domain)
+    # Held by the applicant: no holder's name, no proof of use.
+    assert events[-1] == SlotSet("requested_slot", slot("gueltig_ab"))
+
+    t = tracker("meine Frau", slots={**filled(**before), "requested_slot": slot("halter")})
+    events, _ = await validate(t, domain)
+    assert events[-1] == SlotSet("requested_slot", slot("halter_name"))
+
+
+async def test_a_changed_answer_drops_answers_no_longer_needed(domain: dict[str, Any]) -> None:
+    answers = {**SELF_HELD, "halter_name": "Max Schmidt", "nutzungsnachweis": True}
+    answers.pop("halter")
+    t = tracker("ich selbst", slots={**filled(**answers), "requested_slot": slot("halter")})
+    events, _ = await validate(t, domain)
+    assert SlotSet(slot("halter_name"), None) in events
+    assert SlotSet(slot("nutzungsnachweis"), None) in events
+    assert events[-1] == SlotSet("requested_slot", None)  # complete: the summary follows
+
+
+async def test_the_summary_shows_the_answers_of_this_case(domain: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker("", slots=filled(**SELF_HELD), active_loop=None)
+    events = await ActionShowSummary().run(dispatcher, t, domain)
+    summary = render(dispatcher.messages[0], domain)
+    assert "• Straße und Hausnummer: Lindenallee 12" in summary
+    assert "• Gültig ab: Montag, 7. Dezember 2026" in summary
+    assert "• Telefon für Rückfragen: keine Angabe" in summary
+    assert "Halterin, des Halters" not in summary  # not asked in this case
+    assert dispatcher.messages[1]["response"] == "utter_form_confirm_submit"
+    assert SlotSet("form_stage", "summary") in events
+    assert any(isinstance(e, dict) and e.get("name") == "application_key" for e in events)
+
+
+def submission_backend(
+    status: int = 201, body: dict[str, Any] | None = None
+) -> tuple[BackendClient, list[httpx.Request]]:
+    requests: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if status in (200, 201):
+            return httpx.Response(
+                status,
+                json=body
+                or {
+                    "reference": "BPA-2026-483920",
+                    "form": "bewohnerparkausweis",
+                    "title": "Bewohnerparkausweis",
+                    "status": "received",
+                    "created_at": "2026-12-02T09:00:00Z",
+                    "deliveries": [
+                        {
+                            "department": "strassenverkehrsamt",
+                            "department_name": "Straßenverkehrsamt",
+                            "purpose": "Ausstellung",
+                            "next_steps": "Das Straßenverkehrsamt prüft Ihren Antrag.",
+                            "status": "pending",
+                        }
+                    ],
+                },
+            )
+        return httpx.Response(status, json=body or {"detail": "down"})
+
+    return BackendClient("http://backend.test", transport=httpx.MockTransport(handle)), requests
+
+
+async def step(
+    t: Tracker, domain: dict[str, Any], client: BackendClient | None = None
+) -> tuple[list[Any], list[str]]:
+    dispatcher = CollectingDispatcher()
+    events = await ActionFormStep(client).run(dispatcher, t, domain)
+    return events, [render(message, domain) for message in dispatcher.messages]
+
+
+async def test_yes_at_the_summary_submits_once_with_the_key(domain: dict[str, Any]) -> None:
+    client, requests = submission_backend()
+    slots = {**filled(**SELF_HELD), "form_stage": "summary", "application_key": "k" * 32}
+    events, messages = await step(
+        tracker("ja", "affirm", slots=slots, active_loop=None), domain, client
+    )
+    assert len(requests) == 1
+    assert requests[0].headers["Idempotency-Key"] == "k" * 32
+    body = json.loads(requests[0].content)
+    assert body["form"] == "bewohnerparkausweis"
+    assert body["answers"] == SELF_HELD
+    assert body["channel"] == "rest"
+    assert "Ihre Vorgangsnummer lautet BPA-2026-483920" in messages[0]
+    assert "• Straßenverkehrsamt: Das Straßenverkehrsamt prüft Ihren Antrag." in messages[1]
+    assert SlotSet(slot("vorname"), None) in events
+    assert SlotSet("form_stage", None) in events
+
+
+async def test_an_unreachable_backend_keeps_the_answers_and_the_key(domain: dict[str, Any]) -> None:
+    client, requests = submission_backend(status=503)
+    slots = {**filled(**SELF_HELD), "form_stage": "summary", "application_key": "k" * 32}
+    events, messages = await step(
+        tracker("ja", "affirm", slots=slots, active_loop=None), domain, client
+    )
+    assert len(requests) == 1
+    assert "Ihre Angaben sind nicht verloren" in messages[0]
+    assert events == [SlotSet("application_key", "k" * 32)]
+
+
+async def test_answers_the_backend_refuses_are_asked_again(domain: dict[str, Any]) -> None:
+    client, _ = submission_backend(
+        status=422,
+        body={"detail": {"message": "x", "errors": {"gueltig_ab": "Das Datum ist zu spät."}}},
+    )
+    slots = {**filled(**SELF_HELD), "form_stage": "summary", "application_key": "k" * 32}
+    events, messages = await step(
+        tracker("ja", "affirm", slots=slots, active_loop=None), domain, client
+    )
+    assert "• Gültig ab: Das Datum ist zu spät." in messages[0]
+    assert SlotSet(slot("gueltig_ab"), None) in events
+    assert events[-1] == FollowupAction(FORM)
+
+
+async def test_a_named_field_is_changed_and_the_summary_returns(domain: dict[str, Any]) -> None:
+    slots = {**filled(**SELF_HELD), "form_stage": "summary", "application_key": "k" * 32}
+    t = tracker("bitte die Adresse ändern", "correct_field", slots=slots, active_loop=None)
+    events, messages = await step(t, domain)
+    assert messages == ["Gern, dann ändern wir „Straße und Hausnummer“."]
+    assert SlotSet(slot("strasse"), None) in events
+    assert SlotSet("application_key", None) in events  # changed answers: a new submission
+    assert events[-1] == FollowupAction(FORM)
+
+
+async def test_no_at_the_summary_asks_which_field(domain: dict[str, Any]) -> None:
+    slots = {**filled(**SELF_HELD), "form_stage": "summary"}
+    dispatcher = CollectingDispatcher()
+    t = tracker("nein", "deny", slots=slots, active_loop=None)
+    events = await ActionFormStep().run(dispatcher, t, domain)
+    assert events == [SlotSet("form_stage", "choose_field")]
+    titles = [button["title"] for button in dispatcher.messages[0]["buttons"]]
+    assert titles[:2] == ["Vorname", "Nachname"]
+    assert "Name der Halterin, des Halters oder der Firma" not in titles
+
+    picked = tracker(
+        "/correct_field",
+        "correct_field",
+        slots={**slots, "form_stage": "choose_field"},
+        active_loop=None,
+        entities=[{"entity": "form_field", "value": "kennzeichen"}],
+    )
+    events, _ = await step(picked, domain)
+    assert SlotSet(slot("kennzeichen"), None) in events
+
+
+async def test_stopping_in_the_middle_asks_first(domain: dict[str, Any]) -> None:
+    t = tracker(
+        "abbrechen", "cancel", slots={**filled(vorname="Anna"), "requested_slot": slot("nachname")}
+    )
+    events, messages = await step(t, domain)
+    assert "Möchten Sie den Antrag „Bewohnerparkausweis“ wirklich abbrechen?" in messages[0]
+    assert SlotSet("form_stage", "cancel_pending") in events
+    assert ActiveLoop(None) in events
+
+    pending = {**filled(vorname="Anna"), "form_stage": "cancel_pending"}
+    events, messages = await step(tracker("ja", "affirm", slots=pending, active_loop=None), domain)
+    assert "ich habe den Antrag abgebrochen und Ihre Angaben gelöscht" in messages[0]
+    assert SlotSet(slot("vorname"), None) in events
+
+    events, messages = await step(tracker("nein", "deny", slots=pending, active_loop=None), domain)
+    assert messages == ["Gut, dann machen wir weiter."]
+    assert events[-1] == FollowupAction(FORM)
+    assert SlotSet(slot("vorname"), None) not in events
+
+
+async def test_nothing_to_cancel_outside_a_form(domain: dict[str, Any]) -> None:
+    t = tracker("abbrechen", "cancel", slots={"form_id": None}, active_loop=None)
+    events, messages = await step(t, domain)
+    assert events == []
+    assert messages[0].startswith("Gerade ist kein Antrag offen")
+
+
+async def test_applying_for_a_service_with_a_form_starts_it(domain: dict[str, Any]) -> None:
+    service = {
+        "slug": "bewohnerparkausweis",
+        "name": "Bewohnerparkausweis",
+        "description": "…",
+        "eligibility": None,
+        "fees": None,
+        "documents": [],
+        "processing_time": None,
+        "legal_basis": None,
+        "department": {"slug": "strassenverkehrsamt", "name": "Straßenverkehrsamt"},
+        "online_form": "bewohnerparkausweis",
+        "online_form_url": None,
+    }
+    client, _ = backend_stub({"/api/v1/services/bewohnerparkausweis": service})
+    t = tracker(
+        "Ich möchte einen Bewohnerparkausweis beantragen",
+        "ask_apply",
+        slots={"form_id": None},
+        active_loop=None,
+        entities=[{"entity": "service", "value": "bewohnerparkausweis"}],
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionServiceKnowledge(client).run(dispatcher, t, domain)
+    assert dispatcher.messages[0]["response"] == "utter_intro_bewohnerparkausweis"
+    assert SlotSet("form_id", "bewohnerparkausweis") in events
+    assert events[-1] == FollowupAction(FORM)
