@@ -143,8 +143,11 @@ _NUMBER_WORDS = {
     "zehn": 10, "elf": 11, "zwoelf": 12,
 }  # fmt: skip
 _DATE_FILLER = re.compile(
-    r"\b(?:am|ab|dem|den|zum|bis|seit|nächsten|nächster|kommenden|kommender|diesen|dieser)\b"
+    r"\b(?:am|ab|dem|den|zum|bis|seit|nächsten|nächster|kommenden|kommender|diesen|dieser|"
+    r"letzten|letzter|vergangenen|vergangener|vorigen|voriger)\b"
 )
+_FUTURE_WORDS = re.compile(r"\b(?:naechst|uebernaechst|kommend)\w*\b")
+_PAST_WORDS = re.compile(r"\b(?:letzt\w*|vergangen\w*|vorig\w*|seit)\b")
 _DATE_LEAD = re.compile(r"^\s*(?:am|ab dem|ab|zum|den|seit dem|seit)\s+", re.IGNORECASE)
 # dateparser knows "übermorgen" and "März" but not their spellings without umlauts.
 _DATE_UMLAUTS = {
@@ -195,25 +198,14 @@ def _date(spec_field: Field, text: str, context: FormContext) -> str:
             raise InvalidAnswer(spec_field.hint) from error
     elif fold(text) in _TODAY:
         day = context.today
-    elif numeric := _NUMERIC_DATE.match(_DATE_LEAD.sub("", text)):
-        day = _numeric_date(spec_field, numeric, context)
     else:
-        prepared = _DATE_FILLER.sub(" ", _date_words(text)) if not re.search(r"\d", text) else text
-        prepared = _DATE_LEAD.sub("", prepared)
-        future = spec_field.earliest_days is not None and spec_field.earliest_days >= 0
-        parsed = dateparser.parse(
-            prepared,
-            languages=["de"],
-            settings={
-                "DATE_ORDER": "DMY",
-                "PREFER_DATES_FROM": "future" if future else "past",
-                "RELATIVE_BASE": datetime.combine(context.today, datetime.min.time()),
-                "PREFER_DAY_OF_MONTH": "first",
-            },
-        )
-        if parsed is None:
-            raise InvalidAnswer(spec_field.hint)
-        day = parsed.date()
+        days = [_parse_date(spec_field, text, context, f) for f in _directions(spec_field, text)]
+        fitting = [day for day in days if _within(spec_field, day, context)] or days
+        day = fitting[0]
+        if len(fitting) == 2:  # the next one, unless it is over a week away and the last is nearer
+            ahead, back = ((candidate - context.today).days for candidate in fitting)
+            if ahead > 7 and -back < ahead:
+                day = fitting[1]
     if spec_field.earliest_days is not None:
         earliest = context.today + timedelta(days=spec_field.earliest_days)
         if day < earliest:
@@ -225,16 +217,62 @@ def _date(spec_field: Field, text: str, context: FormContext) -> str:
     return day.isoformat()
 
 
+def _directions(spec_field: Field, text: str) -> tuple[bool, ...]:
+    """Whether "Montag" or "15.1." means the next one (True) or the last one (False).
+
+    The citizen's own word decides ("nächsten", "letzten", "seit"), then the field's range; in a
+    field that allows both past and future days, both are tried (see ``_date``).
+    """
+    folded = fold(text)
+    if _FUTURE_WORDS.search(folded):
+        return (True,)
+    if _PAST_WORDS.search(folded):
+        return (False,)
+    if spec_field.earliest_days is not None and spec_field.earliest_days >= 0:
+        return (True,)
+    if spec_field.latest_days is not None and spec_field.latest_days <= 0:
+        return (False,)
+    return (True, False)
+
+
+def _within(spec_field: Field, day: date, context: FormContext) -> bool:
+    low, high = spec_field.earliest_days, spec_field.latest_days
+    return (low is None or day >= context.today + timedelta(days=low)) and (
+        high is None or day <= context.today + timedelta(days=high)
+    )
+
+
+def _parse_date(spec_field: Field, text: str, context: FormContext, future: bool) -> date:
+    if numeric := _NUMERIC_DATE.match(_DATE_LEAD.sub("", text)):
+        return _numeric_date(spec_field, numeric, context, future)
+    prepared = _DATE_FILLER.sub(" ", _date_words(text)) if not re.search(r"\d", text) else text
+    prepared = _DATE_LEAD.sub("", prepared)
+    parsed = dateparser.parse(
+        prepared,
+        languages=["de"],
+        settings={
+            "DATE_ORDER": "DMY",
+            "PREFER_DATES_FROM": "future" if future else "past",
+            "RELATIVE_BASE": datetime.combine(context.today, datetime.min.time()),
+            "PREFER_DAY_OF_MONTH": "first",
+        },
+    )
+    if parsed is None:
+        raise InvalidAnswer(spec_field.hint)
+    return parsed.date()
+
+
 def _date_words(text: str) -> str:
     """Lower-case words with their umlauts, which dateparser needs ("übermorgen")."""
     words = re.sub(r"[^\w]+", " ", text.lower()).split()
     return " ".join(_DATE_UMLAUTS.get(word, word) for word in words)
 
 
-def _numeric_date(spec_field: Field, match: re.Match[str], context: FormContext) -> date:
+def _numeric_date(
+    spec_field: Field, match: re.Match[str], context: FormContext, future: bool
+) -> date:
     """ "15.12.", "15.12.26", "15.12.2026": dateparser reads "15.12" as a time of day."""
     day_of_month, month, year_text = int(match[1]), int(match[2]), match[3]
-    future = spec_field.earliest_days is not None and spec_field.earliest_days >= 0
     if year_text is None:
         year = context.today.year
     elif len(year_text) == 2:
