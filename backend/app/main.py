@@ -10,32 +10,59 @@ from fastapi import FastAPI
 
 from backend.app.api.main import api_router
 from backend.app.catalogue import load_catalogue
+from backend.app.core.clock import Clock, SettingsClock
 from backend.app.core.config import Settings, get_settings
 from backend.app.core.db import make_engine, make_session_factory, migrate
+from backend.app.delivery.outbox import Outbox
+from backend.app.delivery.sinks import make_sink
+from backend.app.delivery.worker import DeliveryWorker
+from backend.app.documents import check_fonts
+from backend.app.form_specs import load_form_library
 
 logger = logging.getLogger("govbot.backend")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The backend; ``clock`` lets tests move time forward (default: the settings' clock)."""
     settings = settings or get_settings()
+    clock = clock or SettingsClock(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Forms and fonts first: a broken spec or a missing font stops the start with a
+        # clear message before anything is changed.
+        library = load_form_library(settings.forms_dir, settings.city_file, settings.catalogue_dir)
+        check_fonts(settings.pdf_font_dir)
         engine = make_engine(settings.database_url)
         migrate(engine)
         app.state.session_factory = make_session_factory(engine)
         with app.state.session_factory() as session:
             count = load_catalogue(session, settings.catalogue_dir)
         logger.info("catalogue loaded: %d departments and services", count)
-        yield
-        engine.dispose()
+        app.state.forms = library
+        logger.info("form specs loaded: %s", ", ".join(sorted(library.specs)) or "none")
+        outbox = Outbox(app.state.session_factory, library, make_sink(settings), settings, clock)
+        app.state.outbox = outbox
+        worker = None
+        if settings.delivery_worker:
+            worker = DeliveryWorker(outbox, settings.delivery_interval_seconds)
+            worker.start()
+        app.state.delivery_worker = worker
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await worker.stop()
+            engine.dispose()
 
     app = FastAPI(
         title="GovBot backend",
-        description="Catalogue of the city's offices and services; applications (later).",
+        description="Catalogue of the city's offices and services; applications submitted "
+        "through the form assistants, their delivery to the departments, and their status.",
         version="0.1.0",
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.include_router(api_router)
     return app

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, MetaData, String, Text, func
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
@@ -19,6 +31,32 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Timestamp(TypeDecorator[datetime]):
+    """An instant, stored in UTC and read back as an aware datetime.
+
+    SQLite keeps no time zone: without this, aware datetimes from the clock would be stored
+    as local wall time and read back naive, and comparisons with the database's own
+    ``CURRENT_TIMESTAMP`` (UTC) would be off by the offset. PostgreSQL's ``timestamptz``
+    behaves the same way through it.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
 class Department(Base):
@@ -74,21 +112,72 @@ class Service(Base):
 
 
 class Application(Base):
-    """An application a citizen submitted; here only what a status question needs."""
+    """An application a citizen submitted: the checked answers of one form, as received."""
 
     __tablename__ = "application"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     service_slug: Mapped[str] = mapped_column(String(64))
+    # The form spec (data/forms/<form_id>.yml) the answers were checked against.
+    form_id: Mapped[str] = mapped_column(String(64))
+    # Canonical answers of the fields the case needs (forms.answers.validate_submission).
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Shared secret of the citizen: the postal code of the applicant's address.
     postal_code: Mapped[str] = mapped_column(String(5))
     status: Mapped[str] = mapped_column(String(32), default="received")
     status_note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Chosen by the submitting client; a repeated submission with it returns this row.
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # SHA-256 of the submission, to tell a repeated submission from a different one.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    conversation_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+        Timestamp, server_default=func.now(), onupdate=func.now()
     )
+
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="application", order_by="Delivery.id", cascade="all, delete-orphan"
+    )
+
+
+class Delivery(Base):
+    """The outbox: one department's part of an application, until its DMS has it."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint(
+            "application_id", "department_slug", name="uq_delivery_application_id_department_slug"
+        ),
+        Index("ix_delivery_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"))
+    # A catalogue slug, not a foreign key: the catalogue may be reloaded without it.
+    department_slug: Mapped[str] = mapped_column(String(64))
+    # The fields this department receives, in the order of the form.
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What the department does with it and what the citizen was told, as at submission.
+    purpose: Mapped[str] = mapped_column(Text)
+    next_steps: Mapped[str] = mapped_column(Text)
+    # pending | delivering | retrying | delivered
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(Timestamp)
+    # While delivering: the worker holding the delivery, and until when.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    leased_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Why the last attempt failed; short, technical, never the citizen's data.
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    delivered_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # The DMS sink that took it ("folder", "webdav").
+    sink: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+
+    application: Mapped[Application] = relationship(back_populates="deliveries")
 
 
 class StatusCheckFailure(Base):

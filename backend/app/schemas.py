@@ -102,3 +102,52 @@ class StatusOut(BaseModel):
     )
     status_note: str | None
     updated_at: datetime
+
+
+class RoutedDeliveryOut(BaseModel):
+    department: str = Field(description="Catalogue slug of the receiving department")
+    department_name: str
+    purpose: str = Field(description="What the department does with its part")
+    next_steps: str = Field(description="What the citizen is told will happen there")
+    status: str = Field(description="pending | delivering | retrying | delivered")
+
+
+class SubmissionOut(BaseModel):
+    reference: str = Field(examples=["BPA-2026-483920"])
+    form: str
+    title: str
+    status: str = Field(description="received | in_progress | ...")
+    created_at: datetime = Field(description="Time of receipt, in the city's time zone")
+    deliveries: list[RoutedDeliveryOut]
+
+
+class DeliveryStatusOut(BaseModel):
+    department: str
+    department_name: str
+    status: str = Field(description="pending | delivering | retrying | delivered")
+    attempts: int
+    next_attempt_at: datetime | None = Field(description="When a retry is due, if not delivered")
+    delivered_at: datetime | None
+    last_error: str | None = Field(description="Why the last attempt failed (technical)")
+
+
+class ApplicationStatusOut(BaseModel):
+    """An application's processing state; none of the citizen's answers."""
+
+    reference: str
+    form: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    deliveries: list[DeliveryStatusOut]
+
+
+class SubmissionErrors(BaseModel):
+    message: str = Field(examples=["Der Antrag ist unvollständig oder fehlerhaft."])
+    errors: dict[str, str] = Field(
+        description="Field name -> what is wrong, in German; the submitted values are not echoed"
+    )
+
+
+class SubmissionProblem(BaseModel):
+    detail: SubmissionErrors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -26,9 +27,28 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "database_url": f"sqlite:///{tmp_path / 'backend.sqlite3'}",
         "catalogue_dir": ROOT / "data" / "catalogue",
         "fixed_now": WEDNESDAY_MORNING,
+        "forms_dir": forms_dir(tmp_path),
+        "city_file": ROOT / "data" / "catalogue" / "city.yml",
+        "dms_folder": tmp_path / "dms",
+        # Tests run the outbox themselves, with a clock they move.
+        "delivery_worker": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def forms_dir(tmp_path: Path, *extra: tuple[str, str]) -> Path:
+    """A forms folder with the Bewohnerparkausweis spec and the given (file name, YAML) pairs.
+
+    Only that one spec of data/forms/ is used, so that these tests do not depend on
+    specs being written elsewhere; test_real_forms.py checks all of them.
+    """
+    directory = tmp_path / "forms"
+    directory.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "data" / "forms" / "bewohnerparkausweis.yml", directory)
+    for name, text in extra:
+        (directory / name).write_text(text, encoding="utf-8")
+    return directory
 
 
 @pytest.fixture

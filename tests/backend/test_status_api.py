@@ -18,6 +18,7 @@ async def application(app: FastAPI) -> Application:
         row = Application(
             reference="BPA-2026-000123",
             service_slug="bewohnerparkausweis",
+            form_id="bewohnerparkausweis",
             postal_code="33098",
             status="in_progress",
             status_note="Wir prüfen den Nachweis der Fahrzeugnutzung.",

@@ -9,7 +9,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import holidays
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,6 +43,34 @@ class Settings(BaseSettings):
     # A fixed "now" for tests and demonstrations; refused in production.
     fixed_now: datetime | None = None
 
+    # Form assistants: their specs, and the city's postal codes and streets they check against.
+    forms_dir: Path = Path("data/forms")
+    city_file: Path = Path("data/catalogue/city.yml")
+    # Largest application body accepted (bytes); each answer's length comes from its spec.
+    submission_max_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    # Unicode TrueType fonts for the PDFs (Debian: fonts-dejavu-core).
+    pdf_font_dir: Path = Path("/usr/share/fonts/truetype/dejavu")
+
+    # Delivery of applications to the departments' DMS, through the outbox.
+    delivery_worker: bool = True
+    delivery_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    delivery_batch_size: int = Field(default=20, ge=1, le=1000)
+    # Wait before retry n: base * 2^(n-1), at most the cap, less up to the jitter fraction.
+    delivery_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    delivery_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    delivery_backoff_jitter: float = Field(default=0.1, ge=0, lt=1)
+    # Failed deliveries are retried for ever; from this attempt on each failure is logged as
+    # an error and `python -m backend.deliver --once` exits with status 1, for monitoring.
+    delivery_alert_after_attempts: int = Field(default=8, ge=1)
+    # A claimed delivery whose worker died is taken over by another after this long.
+    delivery_lease_seconds: float = Field(default=300.0, gt=0)
+    dms_sink: Literal["folder", "webdav"] = "folder"
+    dms_folder: Path = Path("var/dms")
+    dms_webdav_url: str | None = None
+    dms_webdav_username: str | None = None
+    dms_webdav_password: SecretStr | None = None
+    dms_webdav_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
     @field_validator("holiday_subdivision")
     @classmethod
     def _known_subdivision(cls, value: str) -> str:
@@ -55,6 +83,14 @@ class Settings(BaseSettings):
     def _refuse_test_clock_in_production(self) -> Settings:
         if self.environment == "production" and self.fixed_now is not None:
             raise ValueError("BACKEND_FIXED_NOW must not be set in production")
+        return self
+
+    @model_validator(mode="after")
+    def _webdav_needs_a_url(self) -> Settings:
+        if self.dms_sink == "webdav" and not self.dms_webdav_url:
+            raise ValueError("BACKEND_DMS_SINK=webdav needs BACKEND_DMS_WEBDAV_URL")
+        if self.dms_webdav_url and not self.dms_webdav_url.startswith(("http://", "https://")):
+            raise ValueError("BACKEND_DMS_WEBDAV_URL must start with http:// or https://")
         return self
 
     @property
