@@ -9,7 +9,8 @@ whenever the citizen says yes, no, names a field to change or wants to stop,
 - choosing which answer to change: the field named (or picked from the buttons);
 - confirming a cancel: "ja" deletes the answers, "nein" goes on where the form stopped;
 - in the middle of a form: a correction clears that answer so the form asks it again
-  (only if the citizen names it), and stopping asks for confirmation first.
+  (only if the citizen names it). Stopping in the middle asks for confirmation first
+  (``action_form_ask_cancel``, which leaves the form while the citizen decides).
 
 The backend checks every submission again; a refused answer is asked again, an unreachable
 backend keeps the answers so that "ja" retries with the same idempotency key.
@@ -65,6 +66,28 @@ def _named_field(spec: FormSpec, tracker: Tracker) -> str | None:
         if entity.get("entity") == "form_field" and entity.get("value") in needed:
             return str(entity["value"])
     return find_field(spec, str(tracker.latest_message.get("text") or ""), given)
+
+
+def _ask_cancel(dispatcher: CollectingDispatcher, spec: FormSpec) -> list[EventType]:
+    dispatcher.utter_message(response="utter_form_confirm_cancel", title=spec.title)
+    return [SlotSet(FORM_ID, spec.id), SlotSet(FORM_STAGE, CANCEL_PENDING)]
+
+
+class ActionFormAskCancel(Action):
+    """ "abbrechen" in the middle of a form: leave the form while the citizen confirms."""
+
+    def name(self) -> str:
+        return "action_form_ask_cancel"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        spec = current_spec(tracker)
+        if spec is None:
+            dispatcher.utter_message(response="utter_form_nothing_to_cancel")
+            return [ActiveLoop(None)]
+        # "nein" starts the form again; it asks the question it was at.
+        return [*_ask_cancel(dispatcher, spec), SlotSet(REQUESTED_SLOT, None), ActiveLoop(None)]
 
 
 class ActionShowSummary(Action):

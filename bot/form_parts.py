@@ -136,7 +136,7 @@ def rules(specs: dict[str, FormSpec]) -> dict[str, Any]:
                 "condition": during,
                 "steps": [
                     _or_intents(["cancel", "goodbye"]),
-                    {"action": "action_form_step"},
+                    {"action": "action_form_ask_cancel"},
                     {"active_loop": None},
                 ],
             },

@@ -30,7 +30,8 @@ def free_port() -> int:
 @dataclass
 class Stack:
     state: Path
-    backend_env: dict[str, str] = field(default_factory=dict)
+    # Extra environment of all three processes (settings of the backend, actions, Rasa).
+    env: dict[str, str] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)  # type: ignore[type-arg]
 
@@ -67,7 +68,7 @@ class Stack:
             "RASA_ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
             "RASA_TRACKER_DB": str(self.state / "tracker.sqlite3"),
             "RASA_ENABLE_API": "false",
-            **self.backend_env,
+            **self.env,
         }
         commands = {
             "backend": [str(BACKEND_PYTHON), "-m", "backend.serve"],

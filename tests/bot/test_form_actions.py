@@ -16,7 +16,7 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend_client import BackendClient
-from actions.form_dialogue import ActionFormStep, ActionShowSummary
+from actions.form_dialogue import ActionFormAskCancel, ActionFormStep, ActionShowSummary
 from actions.form_validation import VALIDATION_ACTIONS
 from actions.forms import get_registry
 from actions.knowledge import ActionServiceKnowledge
@@ -350,7 +350,9 @@ async def test_stopping_in_the_middle_asks_first(domain: dict[str, Any]) -> None
     t = tracker(
         "abbrechen", "cancel", slots={**filled(vorname="Anna"), "requested_slot": slot("nachname")}
     )
-    events, messages = await step(t, domain)
+    dispatcher = CollectingDispatcher()
+    events = await ActionFormAskCancel().run(dispatcher, t, domain)
+    messages = [render(message, domain) for message in dispatcher.messages]
     assert "Möchten Sie den Antrag „Bewohnerparkausweis“ wirklich abbrechen?" in messages[0]
     assert SlotSet("form_stage", "cancel_pending") in events
     assert ActiveLoop(None) in events

@@ -48,7 +48,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     catalogue = catalogue_with_a_new_service(state / "catalogue")
     running = Stack(
         state=state,
-        backend_env={"BACKEND_FIXED_NOW": FIXED_NOW, "BACKEND_CATALOGUE_DIR": str(catalogue)},
+        env={
+            "BACKEND_FIXED_NOW": FIXED_NOW,
+            "ACTIONS_FIXED_NOW": FIXED_NOW,
+            "BACKEND_CATALOGUE_DIR": str(catalogue),
+        },
     )
     try:
         running.start()

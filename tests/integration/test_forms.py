@@ -1,0 +1,229 @@
+"""The nine form assistants end to end, over the running Rasa server, actions and backend.
+
+Each conversation starts with an ordinary "apply" request, gives one answer that does not
+fit, asks a question in the middle, fills in what the bot asks, changes one answer at the
+summary, and confirms. The bot must ask exactly the fields of this case (its questions are
+recognised by their text in the spec), and afterwards the backend must hold exactly one
+application with the expected values, routed to the expected departments, delivered to the
+DMS folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from forms import FormSpec, load_specs
+from forms.answers import display
+from tests.stack import ROOT, Stack
+
+pytestmark = pytest.mark.integration
+
+SPECS = load_specs(ROOT / "data" / "forms")
+SUMMARY = "Soll ich den Antrag so abschicken?"
+REFERENCE = re.compile(r"Ihre Vorgangsnummer lautet ([A-Z]{2,4}-20\d\d-\d{6})")
+
+
+@dataclass(frozen=True)
+class Script:
+    """One citizen filling in one form."""
+
+    form: str
+    start: str
+    # What the citizen types when a field is asked, and what the backend must store.
+    typed: dict[str, str]
+    expected: dict[str, Any]
+    # An answer that does not fit: (field, text).
+    invalid: tuple[str, str]
+    # A question in the middle of the form, and a piece of its answer.
+    question: tuple[str, str]
+    # At the summary: (what the citizen says, field, new answer, new stored value).
+    correction: tuple[str, str, str, Any]
+    departments: set[str]
+    # Fields answered by the service the citizen asked for, never asked.
+    prefilled: set[str] = field(default_factory=set)
+
+
+SCRIPTS = [
+    Script(
+        form="bewohnerparkausweis",
+        start="Ich möchte einen Bewohnerparkausweis beantragen",
+        typed={
+            "vorname": "Anna",
+            "nachname": "Schmidt",
+            "strasse": "Lindenallee 12",
+            "postleitzahl": "12345",
+            "wohnsitz": "Hauptwohnsitz",
+            "kennzeichen": "MU-AB 123",
+            "halter": "auf meinen Mann",
+            "halter_name": "Max Schmidt",
+            "nutzungsnachweis": "ja",
+            "gueltig_ab": "nächsten Montag",
+            "email": "anna.schmidt@example.org",
+            "telefon": "keine",
+        },
+        expected={
+            "vorname": "Anna",
+            "nachname": "Schmidt",
+            "strasse": "Mozartstraße 7",
+            "postleitzahl": "12345",
+            "wohnsitz": "hauptwohnsitz",
+            "kennzeichen": "MU-AB 123",
+            "halter": "andere_person",
+            "halter_name": "Max Schmidt",
+            "nutzungsnachweis": True,
+            "gueltig_ab": "2026-12-07",
+            "email": "anna.schmidt@example.org",
+            "telefon": "",
+        },
+        invalid=("strasse", "Elmstreet 3"),
+        question=("Was kostet das eigentlich?", "30,70"),
+        correction=("bitte die Adresse ändern", "strasse", "Mozartstr. 7", "Mozartstraße 7"),
+        departments={"strassenverkehrsamt"},
+    ),
+]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def asked_field(spec: FormSpec, replies: list[str]) -> str | None:
+    """The field whose question the bot asked last, if any."""
+    questions = {_norm(item.question): item.name for item in spec.fields}
+    for reply in reversed(replies):
+        if _norm(reply) in questions:
+            return questions[_norm(reply)]
+    return None
+
+
+def fill_in(stack: Stack, sender: str, script: Script) -> list[str]:
+    """Answer every question the bot asks; returns the order in which fields were asked."""
+    spec = SPECS[script.form]
+    replies = stack.texts(sender, script.start)
+    assert any(_norm(spec.intro) == _norm(reply) for reply in replies), replies
+    asked: list[str] = []
+    gave_invalid = asked_in_between = False
+    for _ in range(3 * len(spec.fields)):
+        name = asked_field(spec, replies)
+        if name is None:
+            break
+        if name not in asked:
+            asked.append(name)
+        if name == script.invalid[0] and not gave_invalid:
+            gave_invalid = True
+            replies = stack.texts(sender, script.invalid[1])
+            assert len(replies) >= 2, replies  # a hint first,
+            assert asked_field(spec, replies) == name, replies  # then the same question
+            continue
+        if len(asked) == 2 and not asked_in_between:
+            asked_in_between = True
+            text, expected = script.question
+            answer = stack.texts(sender, text)
+            assert any(expected in reply for reply in answer), answer
+            assert asked_field(spec, answer) == name, answer  # and the form goes on
+        replies = stack.texts(sender, script.typed[name])
+    assert gave_invalid and asked_in_between, asked
+    assert replies[-1] == SUMMARY, replies
+    return asked
+
+
+def application_rows(stack: Stack, sender: str) -> list[dict[str, Any]]:
+    with sqlite3.connect(stack.state / "backend.sqlite3") as db:
+        db.row_factory = sqlite3.Row
+        rows = db.execute(
+            "SELECT reference, form_id, answers FROM application WHERE conversation_id = ?",
+            (sender,),
+        ).fetchall()
+    return [dict(row) for row in rows]
+
+
+def delivered(stack: Stack, reference: str, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = httpx.get(f"{stack.backend_url}/api/v1/applications/{reference}").json()
+        states = {d["status"] for d in status["deliveries"]}
+        if states == {"delivered"} or time.monotonic() > deadline:
+            return dict(status)
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[script.form for script in SCRIPTS])
+def test_a_form_end_to_end(stack: Stack, script: Script) -> None:
+    spec = SPECS[script.form]
+    sender = f"form-{script.form}"
+    asked = fill_in(stack, sender, script)
+    assert sorted(asked) == sorted(set(script.expected) - script.prefilled)
+
+    # Change one answer at the summary, then the summary comes back.
+    said, name, new_text, new_value = script.correction
+    replies = stack.texts(sender, said)
+    assert f"Gern, dann ändern wir „{spec.field(name).label}“." in replies, replies
+    assert asked_field(spec, replies) == name, replies
+    replies = stack.texts(sender, new_text)
+    assert replies[-1] == SUMMARY, replies
+    shown = f"• {spec.field(name).label}: {display(spec.field(name), new_value)}"
+    assert any(shown in reply for reply in replies), replies
+    assert script.expected[name] == new_value
+
+    replies = stack.texts(sender, "Ja, bitte abschicken")
+    found = [REFERENCE.search(reply) for reply in replies]
+    [reference] = [match.group(1) for match in found if match]
+    assert reference.startswith(spec.reference_prefix + "-2026-")
+    assert any("So geht es weiter" in reply for reply in replies), replies
+
+    [row] = application_rows(stack, sender)
+    assert row["reference"] == reference
+    assert row["form_id"] == script.form
+    assert json.loads(row["answers"]) == script.expected
+
+    status = delivered(stack, reference)
+    assert {d["department"] for d in status["deliveries"]} == script.departments
+    assert {d["status"] for d in status["deliveries"]} == {"delivered"}
+    for department in script.departments:
+        folder = Path(stack.state / "dms" / department / reference)
+        assert (folder / f"{reference}.pdf").stat().st_size > 0
+        assert (folder / f"{reference}.xml").stat().st_size > 0
+
+    # A second "ja" does not submit again: the form is finished.
+    replies = stack.texts(sender, "ja")
+    assert len(application_rows(stack, sender)) == 1
+    assert not any(REFERENCE.search(reply) for reply in replies)
+
+
+def test_cancel_asks_first_and_then_forgets(stack: Stack) -> None:
+    script = SCRIPTS[0]
+    spec = SPECS[script.form]
+    sender = "form-cancel"
+    replies = stack.texts(sender, script.start)
+    first = asked_field(spec, replies)
+    assert first is not None
+    replies = stack.texts(sender, script.typed[first])
+    second = asked_field(spec, replies)
+
+    # "nein" goes on with the same question.
+    replies = stack.texts(sender, "abbrechen")
+    assert any("wirklich abbrechen" in reply for reply in replies), replies
+    replies = stack.texts(sender, "nein")
+    assert replies[0] == "Gut, dann machen wir weiter."
+    assert asked_field(spec, replies) == second
+
+    replies = stack.texts(sender, "Ich will das doch nicht mehr ausfüllen")
+    assert any("wirklich abbrechen" in reply for reply in replies), replies
+    replies = stack.texts(sender, "ja")
+    assert any("Ihre Angaben gelöscht" in reply for reply in replies), replies
+    assert application_rows(stack, sender) == []
+
+    # The bot is free for other questions, and the form starts afresh when asked again.
+    replies = stack.texts(sender, "Wann hat das Bürgerbüro geöffnet?")
+    assert any("Öffnungszeiten" in reply for reply in replies), replies
+    replies = stack.texts(sender, script.start)
+    assert asked_field(spec, replies) == first
