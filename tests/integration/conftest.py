@@ -52,6 +52,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "BACKEND_FIXED_NOW": FIXED_NOW,
             "ACTIONS_FIXED_NOW": FIXED_NOW,
             "BACKEND_CATALOGUE_DIR": str(catalogue),
+            # Deliveries go to a DMS folder of this test run, and are picked up quickly.
+            "BACKEND_DMS_FOLDER": str(state / "dms"),
+            "BACKEND_DELIVERY_INTERVAL_SECONDS": "0.5",
         },
     )
     try:
