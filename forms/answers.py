@@ -157,6 +157,7 @@ _DATE_UMLAUTS = {
 _TODAY = {"heute", "sofort", "ab sofort", "ab heute", "jetzt", "ab jetzt", "umgehend", "gleich"}
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})\.\s*(\d{1,2})\.?\s*(\d{4}|\d{2})?\.?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,])")
 _CANONICAL_DECIMAL = re.compile(r"^-?\d+\.\d{2}$")
 _PLATE = re.compile(
     r"(?<![A-ZÄÖÜ])([A-ZÄÖÜ]{1,3})[\s-]*([A-Z]{1,2})[\s-]*([1-9]\d{0,3})\s*([EH]?)(?![A-Z0-9])"
@@ -337,12 +338,21 @@ def _integer(spec_field: Field, raw: Any) -> int:
     if isinstance(raw, int):
         value = raw
     else:
-        folded = fold(str(raw))
-        digits = re.fullmatch(r"(?:ca |etwa |circa )?(\d{1,9})(?: \w+)?", folded)
+        # "1.000" is a thousand; "2,5" and "zwei oder drei" are no whole number.
+        text = _THOUSANDS.sub(lambda match: match[0].replace(".", ""), str(raw))
+        if re.search(r"\d\s*[,.]\s*\d", text):
+            raise InvalidAnswer(spec_field.hint)
+        folded = fold(text)
+        digits = re.fullmatch(r"(?:ca |etwa |circa )?(\d{1,9})(?: [^\W\d_]+)?", folded)
         words = folded.split()
         if digits:
             value = int(digits.group(1))
-        elif words and words[0] in _NUMBER_WORDS:
+        elif (
+            words
+            and words[0] in _NUMBER_WORDS
+            and len(words) <= 2
+            and not any(word in _NUMBER_WORDS or word.isdigit() for word in words[1:])
+        ):
             value = _NUMBER_WORDS[words[0]]
         else:
             raise InvalidAnswer(spec_field.hint)

@@ -1,0 +1,660 @@
+"""The answer normalizers of forms/answers.py and the refusals of the spec loader.
+
+Each field type understands what citizens type in a chat and returns a canonical value that
+normalizes to itself. "Today" is fixed: Wednesday, 2 December 2026; the real clock is never
+read.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from forms.answers import (
+    SKIP,
+    FormContext,
+    InvalidAnswer,
+    load_city,
+    normalize,
+    parse_yes_no,
+    validate_submission,
+)
+from forms.spec import Field, Option, SpecError, check_departments, load_spec, load_specs
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = date(2026, 12, 2)  # a Wednesday
+CONTEXT = load_city(ROOT / "data" / "catalogue" / "city.yml", TODAY)
+VALID_IBAN = "DE89370400440532013000"
+
+
+def make(kind: str, **settings: Any) -> Field:
+    return Field(
+        name="antwort",
+        type=kind,
+        label="Antwort",
+        question="Frage?",
+        hint="HINWEIS",
+        **settings,
+    )
+
+
+def ok(item: Field, raw: Any) -> Any:
+    value = normalize(item, raw, CONTEXT)
+    assert normalize(item, value, CONTEXT) == value, "a canonical value normalizes to itself"
+    return value
+
+
+def refused(item: Field, raw: Any) -> str:
+    with pytest.raises(InvalidAnswer) as caught:
+        normalize(item, raw, CONTEXT)
+    return caught.value.hint
+
+
+# --- Dates -----------------------------------------------------------------------------
+
+FUTURE = make("date", earliest_days=0, latest_days=90)
+PAST = make("date", earliest_days=-3650, latest_days=0)
+EITHER = make("date", earliest_days=-90, latest_days=365)
+ANY_DAY = make("date")
+
+
+@pytest.mark.parametrize(
+    ("item", "answer", "expected"),
+    [
+        (FUTURE, "nächsten Montag", "2026-12-07"),
+        (FUTURE, "naechsten montag", "2026-12-07"),
+        (FUTURE, "am Montag", "2026-12-07"),
+        (FUTURE, "kommenden Freitag", "2026-12-04"),
+        (FUTURE, "morgen", "2026-12-03"),
+        (FUTURE, "übermorgen", "2026-12-04"),
+        (FUTURE, "uebermorgen", "2026-12-04"),
+        (FUTURE, "heute", "2026-12-02"),
+        (FUTURE, "ab sofort", "2026-12-02"),
+        (FUTURE, "in zwei Wochen", "2026-12-16"),
+        (FUTURE, "15.12.", "2026-12-15"),
+        (FUTURE, "am 15.12.", "2026-12-15"),
+        (FUTURE, "15.1.", "2027-01-15"),
+        (FUTURE, "zum 1.1.", "2027-01-01"),
+        (FUTURE, "1. Februar", "2027-02-01"),
+        (FUTURE, "24. Dezember", "2026-12-24"),
+        (FUTURE, "15.12.2026", "2026-12-15"),
+        (FUTURE, "2026-12-24", "2026-12-24"),
+        (PAST, "gestern", "2026-12-01"),
+        (PAST, "letzten Freitag", "2026-11-27"),
+        (PAST, "Montag", "2026-11-30"),
+        (PAST, "15.11.", "2026-11-15"),
+        (PAST, "15.12.", "2025-12-15"),
+        (PAST, "seit dem 3. Oktober", "2026-10-03"),
+        (PAST, "seit März", "2026-03-01"),
+        (PAST, "vor zwei Wochen", "2026-11-18"),
+        (PAST, "1.3.2020", "2020-03-01"),
+        (EITHER, "nächsten Montag", "2026-12-07"),
+        (EITHER, "Montag", "2026-12-07"),
+        (EITHER, "letzten Montag", "2026-11-30"),
+        (EITHER, "1. Januar", "2027-01-01"),
+        (EITHER, "15.1.", "2027-01-15"),
+        (EITHER, "15.11.", "2026-11-15"),
+        (EITHER, "3. Oktober", "2026-10-03"),
+        (EITHER, "ab März", "2027-03-01"),
+        (ANY_DAY, "12.3.85", "1985-03-12"),
+        (ANY_DAY, "14.05.1988", "1988-05-14"),
+    ],
+)
+def test_dates_in_the_citizens_words(item: Field, answer: str, expected: str) -> None:
+    assert ok(item, answer) == expected
+
+
+def test_a_date_before_the_earliest_day_is_refused_with_that_day() -> None:
+    assert refused(FUTURE, "gestern") == "Das Datum darf nicht vor dem 2. Dezember 2026 liegen."
+    assert refused(FUTURE, "letzten Montag").startswith("Das Datum darf nicht vor dem")
+
+
+def test_a_date_after_the_latest_day_is_refused_with_that_day() -> None:
+    assert refused(FUTURE, "1.6.2027") == "Das Datum darf nicht nach dem 2. März 2027 liegen."
+    assert refused(PAST, "morgen") == "Das Datum darf nicht nach dem 2. Dezember 2026 liegen."
+    assert refused(PAST, "nächsten Montag").startswith("Das Datum darf nicht nach dem")
+
+
+@pytest.mark.parametrize("answer", ["31.02.", "31.2.2027", "2026-02-30", "irgendwann", "bald"])
+def test_no_date_gets_the_hint(answer: str) -> None:
+    assert refused(FUTURE, answer) == "HINWEIS"
+
+
+# --- IBAN, phone, e-mail ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        VALID_IBAN,
+        "DE89 3704 0044 0532 0130 00",
+        "de89370400440532013000",
+        " DE89-3704-0044-0532-0130-00",
+    ],
+)
+def test_a_valid_iban_in_any_spacing(answer: str) -> None:
+    assert ok(make("iban"), answer) == VALID_IBAN
+
+
+@pytest.mark.parametrize(
+    "answer", ["DE89370400440532013001", "DE8937040044053201300", "XX89370400440532013000", "1234"]
+)
+def test_an_invalid_iban_gets_the_hint(answer: str) -> None:
+    assert refused(make("iban"), answer) == "HINWEIS"
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("0521 123456", "+49521123456"),
+        ("+49 521 123456", "+49521123456"),
+        ("0171/1234567", "+491711234567"),
+        ("meine Nummer ist 0171 1234567", "+491711234567"),
+    ],
+)
+def test_phone_numbers(answer: str, expected: str) -> None:
+    assert ok(make("phone"), answer) == expected
+
+
+@pytest.mark.parametrize("answer", ["123", "ruf mich an", "0000"])
+def test_no_phone_number_gets_the_hint(answer: str) -> None:
+    assert refused(make("phone"), answer) == "HINWEIS"
+
+
+def test_email_addresses_keep_the_local_part_and_lower_the_domain() -> None:
+    assert ok(make("email"), "Anna.Schmidt@Beispiel.DE") == "Anna.Schmidt@beispiel.de"
+    assert ok(make("email"), " anna@example.org ") == "anna@example.org"
+
+
+@pytest.mark.parametrize("answer", ["anna@", "anna.example.org", "anna@@example.org", "keine"])
+def test_no_email_address_gets_the_hint(answer: str) -> None:
+    assert refused(make("email"), answer) == "HINWEIS"
+
+
+# --- Postal codes, streets, number plates ----------------------------------------------
+
+CITY_CODE = make("postal_code", in_city=True)
+CITY_STREET = make("street", in_city=True)
+
+
+@pytest.mark.parametrize("answer", ["12345", "PLZ 12345", "12345 Musterstadt"])
+def test_a_postal_code_of_the_city(answer: str) -> None:
+    assert ok(CITY_CODE, answer) == "12345"
+
+
+def test_a_postal_code_elsewhere_is_refused_with_the_citys_codes() -> None:
+    hint = refused(CITY_CODE, "54321")
+    assert "54321 gehört nicht zu Musterstadt" in hint
+    assert "12341, 12343, 12345, 12347, 12349" in hint
+    assert ok(make("postal_code"), "54321") == "54321"
+
+
+@pytest.mark.parametrize("answer", ["1234", "123456", "12345 oder 12347", "keine Ahnung"])
+def test_no_postal_code_gets_the_hint(answer: str) -> None:
+    assert refused(CITY_CODE, answer) == "HINWEIS"
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Hauptstraße 5", "Hauptstraße 5"),
+        ("Hauptstr. 5", "Hauptstraße 5"),
+        ("hauptstr 5", "Hauptstraße 5"),
+        ("hauptstrasse 5", "Hauptstraße 5"),
+        ("Haupstraße 5", "Hauptstraße 5"),
+        ("Lindenalle 12", "Lindenallee 12"),
+        ("Heinrich-Heine-Str. 7", "Heinrich-Heine-Straße 7"),
+        ("Muehlenweg 4", "Mühlenweg 4"),
+        ("Am Markt 3a", "Am Markt 3a"),
+        ("Bahnhofstr. 12-14", "Bahnhofstraße 12-14"),
+    ],
+)
+def test_a_street_of_the_city_forgives_abbreviations_umlauts_and_typos(
+    answer: str, expected: str
+) -> None:
+    assert ok(CITY_STREET, answer) == expected
+
+
+def test_a_street_the_city_does_not_have_is_refused_with_an_example() -> None:
+    hint = refused(CITY_STREET, "Unbekanntweg 1")
+    assert "„Unbekanntweg“ finde ich in Musterstadt nicht" in hint
+    assert ok(make("street"), "Unbekanntweg 1") == "Unbekanntweg 1"
+
+
+def test_a_street_without_a_house_number_gets_the_hint() -> None:
+    assert refused(CITY_STREET, "Hauptstraße") == "HINWEIS"
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("PB-AB 123", "PB-AB 123"),
+        ("mein Kennzeichen ist MU-XY 42", "MU-XY 42"),
+        ("mu ab 1234", "MU-AB 1234"),
+        ("MU AB1234", "MU-AB 1234"),
+        ("Das Auto hat das Kennzeichen MU-E 123E.", "MU-E 123E"),
+    ],
+)
+def test_number_plates_also_from_a_sentence(answer: str, expected: str) -> None:
+    assert ok(make("kfz_kennzeichen"), answer) == expected
+
+
+@pytest.mark.parametrize("answer", ["MU-AB 12 und MU-CD 34", "123", "weiß ich nicht"])
+def test_no_single_number_plate_gets_the_hint(answer: str) -> None:
+    assert refused(make("kfz_kennzeichen"), answer) == "HINWEIS"
+
+
+# --- Choices ---------------------------------------------------------------------------
+
+BREED = make(
+    "choice",
+    other=True,
+    options=(
+        Option("mischling", "Mischling", ("Mix", "Schäferhund-Mischling", "Labrador-Mix")),
+        Option("schaeferhund", "Deutscher Schäferhund", ("Schäferhund", "DSH")),
+        Option("labrador", "Labrador Retriever", ("Labrador",)),
+    ),
+)
+LEGAL_FORM = make(
+    "choice",
+    options=(
+        Option("einzelunternehmen", "Einzelunternehmen", ("Kleingewerbe",)),
+        Option("gmbh", "GmbH", ("Gesellschaft mit beschränkter Haftung",)),
+        Option("ug", "UG (haftungsbeschränkt)", ("UG", "Unternehmergesellschaft")),
+        Option("kg", "KG", ("GmbH & Co. KG",)),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("item", "answer", "expected"),
+    [
+        (BREED, "Schäferhund-Mischling", "mischling"),
+        (BREED, "schaeferhund mischling", "mischling"),
+        (BREED, "ein Labrador-Mix", "mischling"),
+        (BREED, "Schäferhund", "schaeferhund"),
+        (BREED, "ein reinrassiger DSH", "schaeferhund"),
+        (BREED, "LABRADOR", "labrador"),
+        (BREED, "2", "schaeferhund"),
+        (BREED, "Australian Shepherd", "Australian Shepherd"),
+        (LEGAL_FORM, "GmbH", "gmbh"),
+        (LEGAL_FORM, "gmbh", "gmbh"),
+        (LEGAL_FORM, "eine GmbH", "gmbh"),
+        (LEGAL_FORM, "UG (haftungsbeschränkt)", "ug"),
+        (LEGAL_FORM, "UG haftungsbeschraenkt", "ug"),
+        (LEGAL_FORM, "GmbH & Co. KG", "kg"),
+        (LEGAL_FORM, "Kleingewerbe", "einzelunternehmen"),
+    ],
+)
+def test_choices_by_label_value_synonym_or_number(item: Field, answer: str, expected: str) -> None:
+    assert ok(item, answer) == expected
+
+
+def test_a_choice_without_other_names_its_options_when_refusing() -> None:
+    hint = refused(LEGAL_FORM, "Aktiengesellschaft")
+    assert hint.startswith("HINWEIS Möglich sind:")
+    assert "„GmbH“" in hint and "„UG (haftungsbeschränkt)“" in hint
+
+
+def test_a_part_of_a_word_is_no_match() -> None:
+    """ "KG" must not be found inside "Kilogramm"-like words, only as a whole word."""
+    assert refused(LEGAL_FORM, "Kgbx").startswith("HINWEIS")
+
+
+# --- Yes and no ------------------------------------------------------------------------
+
+YES_NO = make("boolean")
+
+
+@pytest.mark.parametrize(
+    "answer", ["ja", "Ja genau", "jo", "jap", "klar", "stimmt", "trifft zu", "ja, habe ich", "ok"]
+)
+def test_yes(answer: str) -> None:
+    assert ok(YES_NO, answer) is True
+
+
+@pytest.mark.parametrize(
+    "answer", ["nein", "nee", "nö", "ne", "nein danke", "auf keinen Fall", "stimmt nicht"]
+)
+def test_no(answer: str) -> None:
+    assert ok(YES_NO, answer) is False
+
+
+@pytest.mark.parametrize(
+    "answer", ["weiß ich nicht", "ich weiß es nicht", "keine Ahnung", "vielleicht", "jein", "hm"]
+)
+def test_not_knowing_is_neither_yes_nor_no(answer: str) -> None:
+    assert parse_yes_no(answer) is None
+    assert refused(YES_NO, answer) == "HINWEIS"
+
+
+def test_a_declaration_must_be_yes() -> None:
+    declaration = make("boolean", must_be_true=True)
+    assert ok(declaration, "ja") is True
+    assert refused(declaration, "nein") == "HINWEIS"
+
+
+# --- Numbers ---------------------------------------------------------------------------
+
+COPIES = make("integer", min=1, max=10)
+EMPLOYEES = make("integer", min=0, max=10000)
+
+
+@pytest.mark.parametrize(
+    ("item", "answer", "expected"),
+    [
+        (COPIES, "2", 2),
+        (COPIES, "zwei", 2),
+        (COPIES, "drei Kopien", 3),
+        (COPIES, "ca 5", 5),
+        (COPIES, "zehn", 10),
+        (COPIES, "eine", 1),
+        (COPIES, 4, 4),
+        (EMPLOYEES, "keine", 0),
+        (EMPLOYEES, "0", 0),
+        (EMPLOYEES, "12 Mitarbeiter", 12),
+        (EMPLOYEES, "1.000", 1000),
+        (EMPLOYEES, "ca. 1.250 Beschäftigte", 1250),
+    ],
+)
+def test_whole_numbers_in_digits_or_words(item: Field, answer: Any, expected: int) -> None:
+    assert ok(item, answer) == expected
+
+
+def test_whole_numbers_outside_the_range_say_the_range() -> None:
+    assert refused(COPIES, "12") == "HINWEIS Erlaubt ist mindestens 1 und höchstens 10."
+    assert refused(COPIES, "elf").endswith("höchstens 10.")
+    assert refused(COPIES, "0").endswith("höchstens 10.")
+
+
+@pytest.mark.parametrize(
+    "answer", ["viele", "2,5", "2.5", "1-2", "zwei oder drei", "2 oder 3", True, "drei 4"]
+)
+def test_no_whole_number_gets_the_hint(answer: Any) -> None:
+    assert refused(COPIES, answer).startswith("HINWEIS")
+
+
+AMOUNT = make("decimal", min=0, max=100000)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("1.250,50 €", "1250.50"),
+        ("1.250,50", "1250.50"),
+        ("1250,5", "1250.50"),
+        ("12,5", "12.50"),
+        ("250 Euro", "250.00"),
+        ("250 EUR", "250.00"),
+        ("€ 99", "99.00"),
+        ("500,-", "500.00"),
+        ("1250.50", "1250.50"),
+        (2.5, "2.50"),
+        (3, "3.00"),
+    ],
+)
+def test_amounts_in_german_notation(answer: Any, expected: str) -> None:
+    assert ok(AMOUNT, answer) == expected
+
+
+@pytest.mark.parametrize("answer", ["viel", "1,250.50", "abc €", True])
+def test_no_amount_gets_the_hint(answer: Any) -> None:
+    assert refused(AMOUNT, answer) == "HINWEIS"
+
+
+def test_an_amount_below_the_minimum_says_so() -> None:
+    area = make("decimal", min=0.5, max=5000)
+    assert refused(area, "0,2") == "HINWEIS Erlaubt ist mindestens 0,5 und höchstens 5.000."
+
+
+# --- Text, names, optional answers -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Anna", "Anna"),
+        ("Ich heiße Anna", "Anna"),
+        ("mein Name ist Anna-Lena Schmidt", "Anna-Lena Schmidt"),
+        ("mein Hund heißt Bello", "Bello"),
+        ("O'Brien", "O'Brien"),
+    ],
+)
+def test_names(answer: str, expected: str) -> None:
+    assert ok(make("name"), answer) == expected
+
+
+@pytest.mark.parametrize("answer", ["Anna123", "???", "x" * 120])
+def test_no_name_gets_the_hint(answer: str) -> None:
+    assert refused(make("name"), answer) == "HINWEIS"
+
+
+def test_text_is_trimmed_and_limited() -> None:
+    assert ok(make("text"), "  Fahrradwerkstatt\u200b  Schmidt ") == "Fahrradwerkstatt Schmidt"
+    assert "höchstens 20 Zeichen" in refused(make("text", max_length=20), "x" * 30)
+    assert refused(make("text"), "...") == "HINWEIS"
+
+
+@pytest.mark.parametrize(
+    "answer", ["keine", "Keine Angabe", "nichts", "habe ich nicht", "nein", "überspringen", ""]
+)
+def test_an_optional_field_takes_keine(answer: str) -> None:
+    for kind in ("text", "phone", "email"):
+        assert ok(make(kind, required=False), answer) == SKIP
+
+
+def test_a_required_text_takes_keine_literally_and_a_required_phone_refuses_it() -> None:
+    assert ok(make("text"), "keine") == "keine"
+    assert refused(make("phone"), "keine") == "HINWEIS"
+
+
+def test_an_optional_field_still_checks_a_real_answer() -> None:
+    assert ok(make("phone", required=False), "0521 123456") == "+49521123456"
+    assert refused(make("phone", required=False), "123") == "HINWEIS"
+
+
+def test_a_value_of_the_wrong_type_is_refused() -> None:
+    assert refused(make("text"), 42) == "HINWEIS"
+    assert refused(make("date"), None) == "HINWEIS"
+
+
+# --- A whole submission ----------------------------------------------------------------
+
+
+def test_a_submission_is_checked_field_by_field() -> None:
+    specs = load_specs(ROOT / "data" / "forms")
+    spec = specs["bewohnerparkausweis"]
+    answers, errors = validate_submission(
+        spec,
+        {
+            "vorname": "Anna",
+            "nachname": "Schmidt",
+            "strasse": "Unbekanntweg 1",
+            "postleitzahl": "12345",
+            "wohnsitz": "Hauptwohnsitz",
+            "kennzeichen": "MU-AB 123",
+            "halter": "selbst",
+            "halter_name": "Jemand",
+            "gueltig_ab": "morgen",
+            "hobby": "Angeln",
+        },
+        CONTEXT,
+    )
+    assert set(errors) == {"strasse", "halter_name", "email", "hobby"}
+    assert errors["email"] == "Diese Angabe fehlt."
+    assert errors["hobby"] == "Dieses Feld gibt es im Antrag nicht."
+    assert answers["gueltig_ab"] == "2026-12-03"
+    assert answers["telefon"] == SKIP
+
+
+def test_the_context_of_a_city_without_streets_refuses_every_city_street() -> None:
+    bare = FormContext(today=TODAY)
+    with pytest.raises(InvalidAnswer):
+        normalize(CITY_STREET, "Hauptstraße 5", bare)
+
+
+# --- The spec loader refuses broken specs ----------------------------------------------
+
+VALID: dict[str, Any] = {
+    "id": "beispiel",
+    "title": "Beispielantrag",
+    "services": ["beispiel"],
+    "reference_prefix": "BSP",
+    "intro": "Ein Beispiel.",
+    "fields": [
+        {
+            "name": "art",
+            "type": "choice",
+            "label": "Art",
+            "question": "Welche Art?",
+            "hint": "Bitte wählen Sie.",
+            "options": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}],
+        },
+        {
+            "name": "details",
+            "type": "text",
+            "label": "Details",
+            "question": "Welche Details?",
+            "hint": "Zum Beispiel „xyz“.",
+            "when": {"field": "art", "equals": "b"},
+        },
+        {
+            "name": "bestaetigt",
+            "type": "boolean",
+            "label": "Bestätigt",
+            "question": "Bestätigt?",
+            "hint": "Ja oder nein.",
+        },
+    ],
+    "routes": [
+        {
+            "department": "buergerbuero",
+            "purpose": "Bearbeitung",
+            "fields": "all",
+            "next_steps": "Wir melden uns.",
+        }
+    ],
+}
+
+
+def write(tmp_path: Path, spec: dict[str, Any], name: str | None = None) -> Path:
+    path = tmp_path / f"{name or spec['id']}.yml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def broken(tmp_path: Path, change: Any) -> str:
+    spec = copy.deepcopy(VALID)
+    change(spec)
+    path = write(tmp_path, spec, name=VALID["id"])
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    message = str(caught.value)
+    assert message.startswith(str(path)), "the message names the file"
+    return message
+
+
+def test_the_example_spec_itself_loads(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, VALID))
+    assert [item.name for item in spec.active_fields({"art": "a"})] == ["art", "bestaetigt"]
+    assert spec.slot("details") == "beispiel__details"
+
+
+def test_an_unknown_type_is_refused(tmp_path: Path) -> None:
+    message = broken(tmp_path, lambda spec: spec["fields"][1].update(type="datum"))
+    assert "fields[1] (details): unknown type 'datum'; known: boolean, choice" in message
+
+
+def test_a_condition_on_a_later_field_is_refused(tmp_path: Path) -> None:
+    def change(spec: dict[str, Any]) -> None:
+        spec["fields"][0]["when"] = {"field": "bestaetigt", "is": True}
+
+    message = broken(tmp_path, change)
+    assert "field 'art' depends on 'bestaetigt', which is not an earlier field" in message
+
+
+def test_a_condition_on_an_unknown_field_is_refused(tmp_path: Path) -> None:
+    message = broken(
+        tmp_path, lambda spec: spec["fields"][1].update(when={"field": "gibtsnicht", "is": True})
+    )
+    assert "depends on 'gibtsnicht'" in message
+
+
+def test_a_route_to_an_unknown_field_is_refused(tmp_path: Path) -> None:
+    def change(spec: dict[str, Any]) -> None:
+        spec["routes"].append(
+            {
+                "department": "ordnungsamt",
+                "purpose": "Prüfung",
+                "fields": ["art", "farbe"],
+                "next_steps": "Wir melden uns.",
+            }
+        )
+
+    message = broken(tmp_path, change)
+    assert "route to 'ordnungsamt' names unknown field 'farbe'" in message
+
+
+def test_a_field_no_department_receives_is_refused(tmp_path: Path) -> None:
+    message = broken(tmp_path, lambda spec: spec["routes"][0].update(fields=["art", "details"]))
+    assert "fields no department receives: bestaetigt" in message
+
+
+def test_a_condition_naming_an_unknown_option_is_refused(tmp_path: Path) -> None:
+    message = broken(
+        tmp_path, lambda spec: spec["fields"][1].update(when={"field": "art", "in": ["a", "c"]})
+    )
+    assert "(details.when): 'art' has no option ['c']" in message
+
+
+def test_a_route_condition_naming_an_unknown_option_is_refused(tmp_path: Path) -> None:
+    message = broken(
+        tmp_path, lambda spec: spec["routes"][0].update(when={"field": "art", "equals": "x"})
+    )
+    assert "(route buergerbuero): 'art' has no option ['x']" in message
+
+
+def test_a_boolean_is_tested_with_is(tmp_path: Path) -> None:
+    def change(spec: dict[str, Any]) -> None:
+        spec["fields"].append({**spec["fields"][1], "name": "mehr"})
+        spec["fields"][3]["when"] = {"field": "bestaetigt", "equals": "ja"}
+
+    message = broken(tmp_path, change)
+    assert "test the boolean 'bestaetigt' with 'is: true|false'" in message
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda spec: spec.update(reference_prefix="bsp"), "2 to 4 capital letters"),
+        (lambda spec: spec.update(id="anders"), "names the file"),
+        (lambda spec: spec.update(routes=[]), "at least one route"),
+        (
+            lambda spec: spec["fields"][0].update(options=[{"value": "a", "label": "A"}]),
+            "two options",
+        ),
+        (lambda spec: spec["fields"][0].update(farbe="rot"), "unknown keys ['farbe']"),
+        (lambda spec: spec["fields"][2].update(personal_data="geheim"), "personal_data must be"),
+        (lambda spec: spec["fields"][1].update(name="Details"), "lower-case letters"),
+        (lambda spec: spec["fields"].append(dict(spec["fields"][2])), "defined twice"),
+        (lambda spec: spec["fields"][1].update(when={"field": "art"}), "use {field, equals"),
+    ],
+)
+def test_other_mistakes_are_refused_with_a_reason(
+    tmp_path: Path, change: Any, expected: str
+) -> None:
+    assert expected in broken(tmp_path, change)
+
+
+def test_an_unknown_department_and_a_prefix_used_twice_are_refused(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, VALID))
+    with pytest.raises(SpecError, match="unknown department 'buergerbuero'"):
+        check_departments([spec], ["standesamt"])
+    write(tmp_path, {**copy.deepcopy(VALID), "id": "zweites"})
+    with pytest.raises(SpecError, match=r"reference prefixes used twice: \['BSP'\]"):
+        load_specs(tmp_path)
