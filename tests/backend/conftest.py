@@ -1,10 +1,11 @@
-"""Backend test fixtures: an app on a clean SQLite database per test, and an HTTP client."""
+"""Backend test fixtures: an app on a clean SQLite database per test, an HTTP client, and a
+clock the test moves by hand."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -51,14 +52,32 @@ def forms_dir(tmp_path: Path, *extra: tuple[str, str]) -> Path:
     return directory
 
 
+class ManualClock:
+    """The backend clock in tests: stands still until the test moves it."""
+
+    def __init__(self, start: datetime = WEDNESDAY_MORNING) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, clock)
     async with application.router.lifespan_context(application):
         yield application
 
