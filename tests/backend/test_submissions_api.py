@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from backend.app.core.config import Settings
 from backend.app.models import Application, Delivery
@@ -384,5 +385,20 @@ async def test_the_api_is_documented(client: httpx.AsyncClient) -> None:
         "channel",
         "conversation_id",
     }
-    assert set(submit_operation["responses"]) == {"200", "201", "400", "404", "409", "413", "422"}
+    assert set(submit_operation["responses"]) == {
+        "200", "201", "400", "404", "409", "413", "422", "503"
+    }  # fmt: skip
     assert "get" in schema["paths"][f"{APPLICATIONS}/{{reference}}"]
+
+
+async def test_a_busy_database_asks_the_client_to_send_again(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def locked(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT ...", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("backend.app.api.routes.submissions.submit", locked)
+    response = await submit(client, body())
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    assert "same Idempotency-Key" in response.json()["detail"]

@@ -100,21 +100,24 @@ class Outbox:
         A failed delivery is due again only later, so this ends. ``stop`` ends it early,
         between two deliveries, when the process shuts down.
         """
+        # Only what was due when the pass began: a delivery that fails is rescheduled past
+        # this moment, so even a tiny back-off cannot keep one pass busy with it.
+        cutoff = self.clock.now()
         total = PassResult()
         while stop is None or not stop.is_set():
-            result = self._deliver_batch(stop)
+            result = self._deliver_batch(cutoff, stop)
             total.add(result)
             if result.delivered + result.failed == 0:
                 break
         return total
 
-    def _deliver_batch(self, stop: threading.Event | None) -> PassResult:
+    def _deliver_batch(self, cutoff: datetime, stop: threading.Event | None) -> PassResult:
         result = PassResult()
         with self.session_factory() as session:
             candidates = list(
                 session.scalars(
                     select(Delivery.id)
-                    .where(_due(self.clock.now()))
+                    .where(_due(cutoff))
                     .order_by(Delivery.next_attempt_at, Delivery.id)
                     .limit(self.settings.delivery_batch_size)
                 )

@@ -8,6 +8,7 @@ error log).
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -43,6 +45,7 @@ from backend.app.submissions import (
 )
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+logger = logging.getLogger("govbot.backend.submissions")
 
 REFERENCE = re.compile(r"^[A-Z]{2,4}-20[0-9]{2}-[0-9]{4,8}$")
 MALFORMED = "Die Anfrage hat nicht das erwartete Format."
@@ -58,6 +61,7 @@ SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": Problem, "description": "The Idempotency-Key was used for another submission"},
     413: {"model": Problem, "description": "Body larger than BACKEND_SUBMISSION_MAX_BYTES"},
     422: {"model": SubmissionProblem, "description": "Answers missing or invalid, per field"},
+    503: {"model": Problem, "description": "Database busy; send again with the same key"},
 }
 
 
@@ -195,6 +199,16 @@ async def submit_application(
     except InvalidSubmission as invalid:
         raise HTTPException(
             status_code=422, detail={"message": INCOMPLETE, "errors": invalid.errors}
+        ) from None
+    except OperationalError:
+        # The database is locked or away for a moment: the client sends the same submission
+        # again with the same key, which is safe whether or not this one was stored.
+        logger.exception("submission could not be stored")
+        raise HTTPException(
+            status_code=503,
+            detail="The application could not be stored just now; send it again with the "
+            "same Idempotency-Key.",
+            headers={"Retry-After": "2"},
         ) from None
     if outcome.created:
         worker = getattr(request.app.state, "delivery_worker", None)
