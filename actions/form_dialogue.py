@@ -215,12 +215,15 @@ class ActionFormStep(Action):
     ) -> list[EventType]:
         key = tracker.get_slot(APPLICATION_KEY) or uuid.uuid4().hex
         channel = tracker.get_latest_input_channel()
+        service = tracker.get_slot("service")
         try:
             result = await self.client.submit_application(
                 spec.id,
                 submission(spec, tracker),
                 key,
-                service=tracker.get_slot("service"),
+                # The service the form was started for; a question in between may have
+                # been about another one.
+                service=service if service in spec.services else None,
                 channel=channel,
                 conversation=tracker.sender_id,
             )

@@ -96,6 +96,9 @@ class ActionServiceKnowledge(Action):
         # NLU and the backend's search can tell) is a follow-up about the service so far.
         if service_named:
             candidates = await self._services(service_named, text)
+        elif tracker.active_loop and tracker.get_slot("service"):
+            # "Was kostet die Bewerbung?" while filling in a form is about that form.
+            candidates = await self._services(str(tracker.get_slot("service")), "")
         else:
             candidates = await self.client.find_services(text) if text else []
             if not candidates and tracker.get_slot("service"):

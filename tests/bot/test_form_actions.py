@@ -272,9 +272,19 @@ async def step(
     return events, [render(message, domain) for message in dispatcher.messages]
 
 
-async def test_yes_at_the_summary_submits_once_with_the_key(domain: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("service", "sent"), [("bewohnerparkausweis", "bewohnerparkausweis"), ("sperrmuell", None)]
+)
+async def test_yes_at_the_summary_submits_once_with_the_key(
+    domain: dict[str, Any], service: str, sent: str | None
+) -> None:
     client, requests = submission_backend()
-    slots = {**filled(**SELF_HELD), "form_stage": "summary", "application_key": "k" * 32}
+    slots = {
+        **filled(**SELF_HELD),
+        "form_stage": "summary",
+        "application_key": "k" * 32,
+        "service": service,  # a question in between may have been about another service
+    }
     events, messages = await step(
         tracker("ja", "affirm", slots=slots, active_loop=None), domain, client
     )
@@ -284,6 +294,7 @@ async def test_yes_at_the_summary_submits_once_with_the_key(domain: dict[str, An
     assert body["form"] == "bewohnerparkausweis"
     assert body["answers"] == SELF_HELD
     assert body["channel"] == "rest"
+    assert body["service"] == sent
     assert "Ihre Vorgangsnummer lautet BPA-2026-483920" in messages[0]
     assert "• Straßenverkehrsamt: Das Straßenverkehrsamt prüft Ihren Antrag." in messages[1]
     assert SlotSet(slot("vorname"), None) in events
@@ -402,3 +413,32 @@ async def test_applying_for_a_service_with_a_form_starts_it(domain: dict[str, An
     assert dispatcher.messages[0]["response"] == "utter_intro_bewohnerparkausweis"
     assert SlotSet("form_id", "bewohnerparkausweis") in events
     assert events[-1] == FollowupAction(FORM)
+
+
+async def test_a_question_in_a_form_is_about_the_forms_service(domain: dict[str, Any]) -> None:
+    service = {
+        "slug": "bewohnerparkausweis",
+        "name": "Bewohnerparkausweis",
+        "description": "…",
+        "eligibility": None,
+        "fees": "30,70 € pro Jahr",
+        "documents": [],
+        "processing_time": None,
+        "legal_basis": None,
+        "department": {"slug": "strassenverkehrsamt", "name": "Straßenverkehrsamt"},
+        "online_form": "bewohnerparkausweis",
+        "online_form_url": None,
+    }
+    client, seen = backend_stub({"/api/v1/services/bewohnerparkausweis": service})
+    t = tracker(
+        "Was kostet die Bewerbung?",
+        "ask_fees",
+        slots={"service": "bewohnerparkausweis", "requested_slot": slot("nachname")},
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionServiceKnowledge(client).run(dispatcher, t, domain)
+    assert render(dispatcher.messages[0], domain) == (
+        "Bewohnerparkausweis – Gebühren: 30,70 € pro Jahr"
+    )
+    assert seen == ["/api/v1/services/bewohnerparkausweis"]  # no search for other services
+    assert not any(isinstance(e, dict) and e.get("event") == "followup" for e in events)
