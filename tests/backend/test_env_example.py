@@ -31,3 +31,21 @@ def test_production_refuses_a_fixed_clock() -> None:
 def test_an_unknown_federal_state_is_refused_at_start() -> None:
     with pytest.raises(ValidationError, match="HOLIDAY_SUBDIVISION"):
         Settings(holiday_subdivision="XX", _env_file=None)  # type: ignore[call-arg]
+
+
+def test_webdav_needs_a_url_and_https_in_production() -> None:
+    with pytest.raises(ValidationError, match="needs BACKEND_DMS_WEBDAV_URL"):
+        Settings(dms_sink="webdav", _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="https"):
+        Settings(
+            environment="production",
+            dms_sink="webdav",
+            dms_webdav_url="http://dms.example/dav/",
+            _env_file=None,  # type: ignore[call-arg]
+        )
+    Settings(
+        environment="production",
+        dms_sink="webdav",
+        dms_webdav_url="https://dms.example/dav/",
+        _env_file=None,  # type: ignore[call-arg]
+    )

@@ -91,6 +91,13 @@ class Settings(BaseSettings):
             raise ValueError("BACKEND_DMS_SINK=webdav needs BACKEND_DMS_WEBDAV_URL")
         if self.dms_webdav_url and not self.dms_webdav_url.startswith(("http://", "https://")):
             raise ValueError("BACKEND_DMS_WEBDAV_URL must start with http:// or https://")
+        # Applications and the DMS password must not cross a network in clear text.
+        if (
+            self.environment == "production"
+            and self.dms_sink == "webdav"
+            and not (self.dms_webdav_url or "").startswith("https://")
+        ):
+            raise ValueError("BACKEND_DMS_WEBDAV_URL must use https:// in production")
         return self
 
     @property
