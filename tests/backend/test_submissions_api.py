@@ -135,27 +135,27 @@ async def test_a_route_whose_condition_fails_gets_nothing(
     assert delivery.fields == ["name", "postleitzahl", "gewerbe", "bemerkung"]
 
 
-@pytest.mark.parametrize(
-    ("changes", "field", "hint"),
-    [
-        ({"email": "anna(at)example"}, "email", "E-Mail-Adresse"),
-        ({"vorname": None}, "vorname", "Diese Angabe fehlt."),
-        ({"gueltig_ab": "2027-06-01"}, "gueltig_ab", "nach dem"),
-        ({"halter_name": "Firma Muster GmbH"}, "halter_name", "nicht gefragt"),
-        ({"lieblingsfarbe": "blau"}, "lieblingsfarbe", "gibt es im Antrag nicht"),
-        ({"kennzeichen": 12345}, "kennzeichen", "Kennzeichen"),
-    ],
-)
-async def test_invalid_answers_are_refused_per_field_and_nothing_is_stored(
-    app: FastAPI, client: httpx.AsyncClient, changes: dict[str, object], field: str, hint: str
-) -> None:
-    response = await submit(client, body(answers=parking_answers(**changes)))
+INVALID_ANSWERS: list[tuple[dict[str, object], str, str]] = [
+    ({"email": "anna(at)example"}, "email", "E-Mail-Adresse"),
+    ({"vorname": None}, "vorname", "Diese Angabe fehlt."),
+    ({"gueltig_ab": "2027-06-01"}, "gueltig_ab", "nach dem"),
+    ({"halter_name": "Firma Muster GmbH"}, "halter_name", "nicht gefragt"),
+    ({"lieblingsfarbe": "blau"}, "lieblingsfarbe", "gibt es im Antrag nicht"),
+    ({"kennzeichen": 12345}, "kennzeichen", "Kennzeichen"),
+]
 
-    assert response.status_code == 422
-    detail = response.json()["detail"]
-    assert detail["message"] == "Der Antrag ist unvollständig oder fehlerhaft."
-    assert list(detail["errors"]) == [field]
-    assert hint in detail["errors"][field]
+
+async def test_invalid_answers_are_refused_per_field_and_nothing_is_stored(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    for changes, field, hint in INVALID_ANSWERS:
+        response = await submit(client, body(answers=parking_answers(**changes)))
+
+        assert response.status_code == 422, changes
+        detail = response.json()["detail"]
+        assert detail["message"] == "Der Antrag ist unvollständig oder fehlerhaft."
+        assert list(detail["errors"]) == [field]
+        assert hint in detail["errors"][field]
     assert count(app, Application) == 0
     assert count(app, Delivery) == 0
 
