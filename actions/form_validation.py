@@ -25,7 +25,7 @@ from rasa_sdk.forms import FormValidationAction
 from actions.backend_client import BackendUnavailable, NotFound, shared_client
 from actions.forms import FORM_FAILURES, REQUESTED_SLOT, answers, get_registry
 from forms import Field, FormContext, FormSpec, InvalidAnswer, normalize
-from forms.answers import fold
+from forms.answers import check_against, fold
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ class SpecFormValidation(FormValidationAction, ABC):
             item = spec.field(requested[1])
             try:
                 value = understand(item, tracker.latest_message, registry.context())
+                check_against(spec, item, value, given)
             except Interruption:
                 return []
             except InvalidAnswer as invalid:

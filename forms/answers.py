@@ -506,6 +506,18 @@ def normalize(spec_field: Field, raw: Any, context: FormContext) -> Any:
     raise AssertionError(f"no normalizer for {kind}")
 
 
+def check_against(spec: FormSpec, spec_field: Field, value: Any, answers: Answers) -> None:
+    """Checks between fields, such as an end date not before the start date."""
+    if spec_field.not_before and value not in (None, SKIP):
+        start = answers.get(spec_field.not_before)
+        if start not in (None, SKIP) and str(value) < str(start):
+            label = spec.field(spec_field.not_before).label
+            raise InvalidAnswer(
+                f"Das Datum darf nicht vor „{label}“ liegen "
+                f"({_german_date(date.fromisoformat(str(start)))})."
+            )
+
+
 def display(spec_field: Field, value: Any) -> str:
     """How an answer reads in the summary and the PDF."""
     if value is None or value == SKIP:
@@ -555,7 +567,9 @@ def validate_submission(
                 answers[item.name] = SKIP
             continue
         try:
-            answers[item.name] = normalize(item, given, context)
+            value = normalize(item, given, context)
+            check_against(spec, item, value, answers)
+            answers[item.name] = value
         except InvalidAnswer as invalid:
             errors[item.name] = invalid.hint
     return answers, errors

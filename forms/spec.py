@@ -123,6 +123,8 @@ class Field:
     earliest_days: int | None = None
     latest_days: int | None = None
     max_length: int = 200
+    # Dates: not before the date answered in this earlier date field ("bis" after "von").
+    not_before: str | None = None
     in_city: bool = False
     # A boolean that must be "ja", such as a declaration that the answers are true.
     must_be_true: bool = False
@@ -251,7 +253,7 @@ def _option(raw: Any, where: str) -> Option:
 _FIELD_KEYS = {
     "name", "type", "label", "question", "hint", "section", "required", "when", "options",
     "other", "synonyms", "personal_data", "min", "max", "earliest_days", "latest_days",
-    "max_length", "in_city", "must_be_true", "prefill_from_service",
+    "max_length", "not_before", "in_city", "must_be_true", "prefill_from_service",
 }  # fmt: skip
 
 
@@ -303,6 +305,7 @@ def _field(raw: Any, where: str) -> Field:
         earliest_days=raw.get("earliest_days"),
         latest_days=raw.get("latest_days"),
         max_length=int(raw.get("max_length", 2000 if kind == "long_text" else 200)),
+        not_before=raw.get("not_before"),
         in_city=bool(raw.get("in_city", False)),
         must_be_true=bool(raw.get("must_be_true", False)),
         prefill_from_service=dict(prefill),
@@ -335,6 +338,10 @@ def _check_references(spec: FormSpec, where: str) -> None:
     for item in spec.fields:
         if item.name in seen:
             raise _fail(where, f"field '{item.name}' is defined twice")
+        if item.not_before is not None:
+            earlier = seen.get(item.not_before)
+            if item.type != "date" or earlier is None or earlier.type != "date":
+                raise _fail(where, f"'{item.name}': not_before names an earlier date field")
         if item.when is not None:
             for name in item.when.fields():
                 if name not in seen:

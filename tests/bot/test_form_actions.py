@@ -442,3 +442,22 @@ async def test_a_question_in_a_form_is_about_the_forms_service(domain: dict[str,
     )
     assert seen == ["/api/v1/services/bewohnerparkausweis"]  # no search for other services
     assert not any(isinstance(e, dict) and e.get("event") == "followup" for e in events)
+
+
+async def test_an_end_date_before_the_start_is_asked_again(domain: dict[str, Any]) -> None:
+    action = next(a for a in VALIDATION_ACTIONS if a.spec_id == "sondernutzungserlaubnis")()
+    t = tracker(
+        "14.12.2026",
+        slots={
+            "form_id": "sondernutzungserlaubnis",
+            "sondernutzungserlaubnis__von": "2026-12-15",
+            "requested_slot": "sondernutzungserlaubnis__bis",
+        },
+        active_loop="sondernutzungserlaubnis_form",
+    )
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, t, domain)
+    assert SlotSet("sondernutzungserlaubnis__bis", None) in events
+    assert dispatcher.messages[0]["text"] == (
+        "Das Datum darf nicht vor „Beginn“ liegen (15. Dezember 2026)."
+    )
