@@ -559,3 +559,22 @@ def test_cancel_asks_first_and_then_forgets(stack: Stack) -> None:
     assert any("Öffnungszeiten" in reply for reply in replies), replies
     replies = stack.texts(sender, script.start)
     assert asked_field(spec, replies) == first
+
+
+def test_the_backend_checks_submissions_that_bypass_the_bot(stack: Stack) -> None:
+    url = f"{stack.backend_url}/api/v1/applications"
+    answers = {**SCRIPTS[0].expected, "postleitzahl": "99999", "gueltig_ab": "2020-01-01"}
+    body = {"form": "bewohnerparkausweis", "answers": answers, "conversation_id": "bypass"}
+    refused = httpx.post(url, json=body, headers={"Idempotency-Key": "bypass-refused-1"})
+    assert refused.status_code == 422
+    errors = refused.json()["detail"]["errors"]
+    assert set(errors) == {"postleitzahl", "gueltig_ab"}
+    assert "99999" not in refused.text  # the submitted values are not echoed
+
+    body["answers"] = SCRIPTS[0].expected
+    headers = {"Idempotency-Key": "bypass-duplicate-1"}
+    first = httpx.post(url, json=body, headers=headers)
+    again = httpx.post(url, json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["reference"] == again.json()["reference"]
+    assert len(application_rows(stack, "bypass")) == 1
