@@ -19,12 +19,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.settings import get_settings
-from channels.text import clean_message, valid_sender
+from channels.text import EMPTY_MESSAGE, MESSAGE_TOO_LONG, text_for_assistant, valid_sender
+
+__all__ = ["EMPTY_MESSAGE", "MESSAGE_TOO_LONG", "CitizenRestInput"]
 
 logger = logging.getLogger(__name__)
-
-EMPTY_MESSAGE = "/empty_message"
-MESSAGE_TOO_LONG = "/message_too_long"
 
 
 def _problem(status: int, code: str, detail: str) -> HTTPResponse:
@@ -69,15 +68,7 @@ class CitizenRestInput(InputChannel):
             message = ""
         if not isinstance(message, str):
             return _problem(400, "invalid_message", "'message' muss ein Text sein.")
-        # Cleaning costs time on the event loop: far too long messages are not cleaned.
-        if len(message) > 4 * self.max_message_length:
-            return sender, MESSAGE_TOO_LONG
-        text = clean_message(message)
-        if not text:
-            return sender, EMPTY_MESSAGE
-        if len(text) > self.max_message_length:
-            return sender, MESSAGE_TOO_LONG
-        return sender, text
+        return sender, text_for_assistant(message, self.max_message_length)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("citizen_rest_webhook", __name__)

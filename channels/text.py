@@ -9,6 +9,11 @@ import unicodedata
 _DROPPED_CATEGORIES = {"Cc", "Cs", "Co", "Cn"}
 _KEPT_CONTROLS = {"\n", "\t"}
 
+# Channel signals: intents the input channels send instead of text the assistant cannot
+# process; the assistant answers them politely (rules in data/rules/channel.yml).
+EMPTY_MESSAGE = "/empty_message"
+MESSAGE_TOO_LONG = "/message_too_long"
+
 
 def clean_message(text: str) -> str:
     """NFC-normalised text without control characters, trimmed."""
@@ -19,6 +24,19 @@ def clean_message(text: str) -> str:
         if ch in _KEPT_CONTROLS or unicodedata.category(ch) not in _DROPPED_CATEGORIES
     )
     return "".join(kept).replace("\t", " ").strip()
+
+
+def text_for_assistant(message: str, max_length: int) -> str:
+    """The cleaned message, or the channel signal for an empty or over-long one."""
+    # Cleaning costs time on the event loop: far too long messages are not cleaned.
+    if len(message) > 4 * max_length:
+        return MESSAGE_TOO_LONG
+    text = clean_message(message)
+    if not text:
+        return EMPTY_MESSAGE
+    if len(text) > max_length:
+        return MESSAGE_TOO_LONG
+    return text
 
 
 def valid_sender(sender: object, max_length: int) -> str | None:
