@@ -61,6 +61,10 @@ train: install generate ## train the Rasa model unless config and data are uncha
 run: train ## start backend, action server and Rasa server; Ctrl-C stops all
 	$(BOT)/bin/honcho start -f Procfile
 
+.PHONY: telegram-webhook
+telegram-webhook: $(BOT)/.synced ## register the Telegram webhook (CHANNELS_TELEGRAM_* in .env) with Telegram
+	$(BOT_PY) -m channels.telegram_webhook
+
 .PHONY: lint
 lint: install ## ruff check and format check
 	$(BOT)/bin/ruff check .

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseSettings, Field, root_validator
+from pydantic import BaseSettings, Field, SecretStr, root_validator
 
 
 class ChannelSettings(BaseSettings):
@@ -48,3 +49,54 @@ class ChannelSettings(BaseSettings):
 @lru_cache
 def get_settings() -> ChannelSettings:
     return ChannelSettings()
+
+
+# What Telegram accepts as a webhook's secret_token: 1-256 of these characters.
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
+
+
+class TelegramSettings(BaseSettings):
+    """The Telegram channel; it is off until a bot token is set."""
+
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", env="GOVBOT_ENV"
+    )
+    bot_token: SecretStr | None = Field(default=None, env="CHANNELS_TELEGRAM_BOT_TOKEN")
+    # Telegram sends it in X-Telegram-Bot-Api-Secret-Token with every update.
+    webhook_secret: SecretStr | None = Field(default=None, env="CHANNELS_TELEGRAM_WEBHOOK_SECRET")
+    # The Bot API, with the token appended (tests point it at a stand-in on loopback).
+    api_base_url: str = Field(
+        default="https://api.telegram.org/bot", env="CHANNELS_TELEGRAM_API_BASE_URL"
+    )
+    # Public https URL of /webhooks/telegram/webhook, registered by `make telegram-webhook`.
+    webhook_url: str = Field(default="", env="CHANNELS_TELEGRAM_WEBHOOK_URL")
+
+    class Config:
+        env_file = ".env"
+        extra = "ignore"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bot_token and self.bot_token.get_secret_value())
+
+    @root_validator(skip_on_failure=True)
+    def _token_needs_secret(cls, values: dict) -> dict:
+        token = values.get("bot_token")
+        if not (token and token.get_secret_value()):
+            return values
+        secret = values.get("webhook_secret")
+        if secret is None or not _TELEGRAM_SECRET.fullmatch(secret.get_secret_value()):
+            raise ValueError(
+                "CHANNELS_TELEGRAM_BOT_TOKEN needs CHANNELS_TELEGRAM_WEBHOOK_SECRET: 16 to 256 "
+                "characters from A-Z, a-z, 0-9, _ and -, e.g. `openssl rand -hex 32`"
+            )
+        if values.get("environment") == "production" and not str(
+            values.get("api_base_url")
+        ).startswith("https://"):
+            raise ValueError("CHANNELS_TELEGRAM_API_BASE_URL must use https in production")
+        return values
+
+
+@lru_cache
+def get_telegram_settings() -> TelegramSettings:
+    return TelegramSettings()

@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseSettings
 
 from actions.settings import ActionSettings
-from channels.settings import ChannelSettings
+from channels.settings import ChannelSettings, TelegramSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTED = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
@@ -22,7 +22,7 @@ def variables(settings: type[BaseSettings]) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("settings", [ActionSettings, ChannelSettings])
+@pytest.mark.parametrize("settings", [ActionSettings, ChannelSettings, TelegramSettings])
 def test_settings_are_documented(settings: type[BaseSettings]) -> None:
     assert variables(settings)
     assert variables(settings) - DOCUMENTED == set()
