@@ -67,6 +67,7 @@ def main() -> int:
     Chat over REST:  curl -s -X POST {rasa}/webhooks/rest/webhook \\
                        -H 'Content-Type: application/json' \\
                        -d '{{"sender": "test", "message": "Wann hat das Bürgerbüro geöffnet?"}}'
+    Web widget demo: {backend}/demo
     Backend API:     {backend}/docs
     socket.io:       {rasa}/socket.io/
 

@@ -68,6 +68,10 @@ class Stack:
             "RASA_ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
             "RASA_TRACKER_DB": str(self.state / "tracker.sqlite3"),
             "RASA_ENABLE_API": "false",
+            # As the Procfile does: the backend's demo page embeds the web widget, which
+            # talks to this Rasa server.
+            "RASA_CORS": self.backend_url,
+            "BACKEND_PUBLIC_RASA_URL": self.rasa_url,
             **self.env,
         }
         commands = {

@@ -18,6 +18,7 @@ from backend.app.delivery.sinks import make_sink
 from backend.app.delivery.worker import DeliveryWorker
 from backend.app.documents import check_fonts
 from backend.app.form_specs import load_form_library
+from backend.app.web import mount_web
 
 logger = logging.getLogger("govbot.backend")
 
@@ -65,4 +66,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock
     app.include_router(api_router)
+    mount_web(app, settings)
     return app

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -71,6 +73,13 @@ class Settings(BaseSettings):
     dms_webdav_password: SecretStr | None = None
     dms_webdav_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
+    # Web widget (the browser client of the REST channel, channels/widget/): served below
+    # /widget/, and embedded in the demo page of a city portal at /demo.
+    widget_dir: Path = Path("channels/widget")
+    # The Rasa server as the citizen's browser reaches it (through the reverse proxy in
+    # production). Rendered into the demo page and its Content-Security-Policy.
+    public_rasa_url: str = "http://127.0.0.1:5005"
+
     @field_validator("holiday_subdivision")
     @classmethod
     def _known_subdivision(cls, value: str) -> str:
@@ -99,6 +108,31 @@ class Settings(BaseSettings):
         ):
             raise ValueError("BACKEND_DMS_WEBDAV_URL must use https:// in production")
         return self
+
+    @field_validator("public_rasa_url")
+    @classmethod
+    def _plain_http_url(cls, value: str) -> str:
+        # It goes into an HTML attribute and a CSP header: a plain URL, nothing else.
+        parts = urlsplit(value)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username is not None
+            or parts.query
+            or parts.fragment
+            or re.search(r"[\s\"'<>;,\\]", value)
+        ):
+            raise ValueError(
+                "BACKEND_PUBLIC_RASA_URL must be a plain http(s) URL such as "
+                "https://portal.example/govbot"
+            )
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+        return value.rstrip("/")
+
+    @property
+    def public_rasa_origin(self) -> str:
+        parts = urlsplit(self.public_rasa_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def tz(self) -> ZoneInfo:
