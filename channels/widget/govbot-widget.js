@@ -503,10 +503,32 @@
       submitInput();
     }
   });
-  panel.addEventListener("keydown", function (event) {
+  var fullScreen = window.matchMedia("(max-width: 600px)");
+
+  root.addEventListener("keydown", function (event) {
+    if (panel.hidden) {
+      return;
+    }
     if (event.key === "Escape") {
       event.preventDefault();
       close();
+    } else if (event.key === "Tab" && fullScreen.matches) {
+      // On a phone the chat covers the page: Tab goes round inside it.
+      var focusable = Array.prototype.filter.call(
+        panel.querySelectorAll("a[href], button:not([disabled]), textarea"),
+        function (node) {
+          return node.offsetParent !== null;
+        }
+      );
+      var first = focusable[0];
+      var last = focusable[focusable.length - 1];
+      if (event.shiftKey && document.activeElement === first) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && document.activeElement === last) {
+        event.preventDefault();
+        first.focus();
+      }
     }
   });
 

@@ -355,6 +355,12 @@ def test_phones_get_a_full_screen_chat_and_screenshots(
             if name == "mobile":
                 assert (box["width"], box["height"]) == (MOBILE["width"], MOBILE["height"])
                 expect(widget.launcher).to_be_hidden()
+                # The page behind is covered: Tab goes round inside the chat.
+                widget.dialog.get_by_role("button", name="Senden").focus()
+                widget.page.keyboard.press("Tab")
+                assert widget.focused() == "Neues Gespräch"
+                widget.page.keyboard.press("Shift+Tab")
+                assert widget.focused() == "Senden"
             else:
                 assert box["width"] < DESKTOP["width"] / 2
             widget.page.screenshot(path=str(folder / f"widget-{name}.png"))
