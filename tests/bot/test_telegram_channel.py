@@ -41,6 +41,7 @@ from channels.telegram import (
 from channels.telegram_polling import UpdateForwarder, local_webhook_url
 from channels.telegram_webhook import register as register_webhook
 from channels.text import EMPTY_MESSAGE, MESSAGE_TOO_LONG
+from tests.telegram_api import BotApi, application, photo
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
@@ -52,62 +53,10 @@ WEBHOOK = "/webhooks/telegram/webhook"
 # --- the Bot API stand-in ---------------------------------------------------------------
 
 
-class BotApi:
-    """Answers Bot API methods like Telegram and records (method, parameters)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.tokens: set[str] = set()
-        self.failing: set[str] = set()
-        self.base_url = ""
-
-    def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
-        return [params for name, params in self.calls if name == method]
-
-    def texts(self) -> list[str]:
-        return [params["text"] for params in self.sent()]
-
-    async def handle(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        self.tokens.add(request.match_info["token"])
-        params: dict[str, Any] = {}
-        for key, value in (await request.post()).items():
-            assert isinstance(value, str)
-            # PTB sends objects (reply_markup, ...) as JSON strings in a form.
-            params[key] = json.loads(value) if value[:1] in "[{" else value
-        self.calls.append((method, params))
-        if method in self.failing:
-            return web.json_response(
-                {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
-                status=400,
-            )
-        return web.json_response({"ok": True, "result": self.result(method, params)})
-
-    def result(self, method: str, params: dict[str, Any]) -> Any:
-        message = {
-            "message_id": len(self.calls),
-            "from": {"id": 123456, "is_bot": True, "first_name": "GovBot", "username": "govbot"},
-            "chat": {"id": int(params.get("chat_id", CHAT)), "type": "private"},
-            "date": 1764669600,
-        }
-        if method == "sendMessage":
-            return {**message, "text": params["text"]}
-        if method == "sendPhoto":
-            return {**message, "photo": [photo("p1")]}
-        if method == "getWebhookInfo":
-            url = next((p["url"] for m, p in self.calls if m == "setWebhook"), "")
-            return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
-        if method == "getMe":
-            return message["from"]
-        return True  # answerCallbackQuery, setWebhook, setMyCommands, deleteWebhook
-
-
 @pytest.fixture
 async def bot_api() -> AsyncIterator[BotApi]:
     api = BotApi()
-    app = web.Application()
-    app.router.add_post("/bot{token}/{method}", api.handle)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(application(api))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -223,10 +172,6 @@ def text_update(text: str, chat_kind: str = "private") -> dict[str, Any]:
         length = len(text.split()[0])
         content["entities"] = [{"offset": 0, "length": length, "type": "bot_command"}]
     return {"update_id": next(_next_update), "message": message(chat_kind, **content)}
-
-
-def photo(file_id: str) -> dict[str, Any]:
-    return {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 90, "height": 67}
 
 
 def callback_update(data: str, keyboard: list[list[dict[str, Any]]]) -> dict[str, Any]:

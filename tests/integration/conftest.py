@@ -17,6 +17,7 @@ import yaml
 
 from bot.model import model_path
 from tests.stack import ROOT, Stack
+from tests.telegram_api import ThreadedBotApi
 
 FIXED_NOW = "2026-12-02T10:00:00+01:00"
 NEW_SERVICE = {
@@ -40,8 +41,25 @@ def catalogue_with_a_new_service(folder: Path) -> Path:
     return folder
 
 
+TELEGRAM_TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
+TELEGRAM_SECRET = "integration-webhook_secret-0123456789"
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def telegram_api() -> Iterator[ThreadedBotApi]:
+    """The stand-in of the Telegram Bot API that the Rasa server's Telegram channel talks to."""
+    api = ThreadedBotApi()
+    api.start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, telegram_api: ThreadedBotApi
+) -> Iterator[Stack]:
     if not model_path().exists():
         pytest.fail(f"no trained model {model_path().name}: run `make train` first")
     state = tmp_path_factory.mktemp("stack")
@@ -55,6 +73,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # Deliveries go to a DMS folder of this test run, and are picked up quickly.
             "BACKEND_DMS_FOLDER": str(state / "dms"),
             "BACKEND_DELIVERY_INTERVAL_SECONDS": "0.5",
+            # The Telegram channel, talking to the stand-in of the Bot API.
+            "CHANNELS_TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+            "CHANNELS_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+            "CHANNELS_TELEGRAM_API_BASE_URL": telegram_api.base_url,
         },
     )
     try:
