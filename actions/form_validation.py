@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -23,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.backend_client import BackendUnavailable, NotFound, shared_client
-from actions.forms import FORM_FAILURES, REQUESTED_SLOT, answers, get_registry
+from actions.forms import FORM_FAILURES, REQUESTED_SLOT, answers, find_field, get_registry
 from forms import Field, FormContext, FormSpec, InvalidAnswer, normalize
 from forms.answers import check_against, fold
 
@@ -50,38 +51,68 @@ INTERRUPTIONS = frozenset(
     }
 )
 STOP_WORDS = frozenset({"abbrechen", "abbruch", "stopp", "stop", "beenden", "cancel"})
-# Free answers (names, descriptions) look like anything; only a confident NLU interrupts.
-FREE_TEXT_CONFIDENCE = 0.7
 STRUCTURED_CONFIDENCE = 0.5
+# Free answers (names, descriptions) look like anything to the NLU: they interrupt the form
+# only when they are phrased as a question, or are one of these words.
+QUESTION_WORDS = frozenset(
+    {
+        "was", "wie", "wo", "wann", "wer", "wen", "wem", "welche", "welcher", "welches",
+        "warum", "wieso", "weshalb", "wozu", "wieviel", "woher", "wohin", "kann", "koennen",
+        "muss", "muessen", "darf", "gibt", "brauche", "braucht", "bist", "sind", "seid",
+        "ist", "habt", "haben", "hat",
+    }
+)  # fmt: skip
+OTHER_THAN_ANSWERS = frozenset(
+    {"hilfe", "help", "tschuess", "tschuss", "auf wiedersehen", "bye", "ciao", "bist du ein bot"}
+)
 # After this many invalid answers in a row, the citizen is offered a person to talk to.
 FAILURES_BEFORE_OFFERING_HELP = 3
 # Actions that may run between the citizen's answer and its validation.
 _BETWEEN = {"action_listen", "action_session_start", "action_extract_slots"}
 
 
+def looks_like_question(text: str) -> bool:
+    words = fold(text).split()
+    return text.rstrip().endswith("?") or (bool(words) and words[0] in QUESTION_WORDS)
+
+
 class Interruption(Exception):
     """The message is not an answer to the question."""
 
 
-def understand(item: Field, message: dict[str, Any], context: FormContext) -> Any:
-    """The canonical answer, ``InvalidAnswer``, or ``Interruption``."""
+def understand(
+    item: Field, message: dict[str, Any], context: FormContext, names_a_field: bool = False
+) -> Any:
+    """The canonical answer, ``InvalidAnswer``, or ``Interruption``.
+
+    An answer that fits the question is taken whatever the NLU thinks of it ("zur Miete" is
+    an answer even when it looks like a correction). A free answer (a name, a description)
+    fits almost anything, so it counts as a question only when it is one: it ends with a
+    question mark, or the NLU is very sure. A correction must name a field of the form.
+    """
     text = str(message.get("text") or "")
     intent = message.get("intent") or {}
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
     if fold(text) in STOP_WORDS or (name == "cancel" and confidence >= STRUCTURED_CONFIDENCE):
         raise Interruption
+    interrupting = name in INTERRUPTIONS and (name != "correct_field" or names_a_field)
+    question = looks_like_question(text)
+    if item.type == "choice" and item.other:
+        # An option named is an answer; anything else is a free answer.
+        try:
+            return normalize(replace(item, other=False), text, context)
+        except InvalidAnswer:
+            pass
     free = item.type in ("text", "long_text", "name") or (item.type == "choice" and item.other)
-    interrupting = name in INTERRUPTIONS
-    if (
-        free
-        and interrupting
-        and (confidence >= FREE_TEXT_CONFIDENCE or text.rstrip().endswith("?"))
-    ):
-        raise Interruption
+    if free:
+        # "Malerbetrieb Schulz" may look like a request to the NLU; a question does not.
+        if interrupting and (looks_like_question(text) or fold(text) in OTHER_THAN_ANSWERS):
+            raise Interruption
+        return normalize(item, text, context)
     try:
         return normalize(item, text, context)
     except InvalidAnswer:
-        if interrupting and confidence >= STRUCTURED_CONFIDENCE:
+        if interrupting and (question or confidence >= STRUCTURED_CONFIDENCE):
             raise Interruption from None
         raise
 
@@ -132,7 +163,13 @@ class SpecFormValidation(FormValidationAction, ABC):
         if requested and requested[0].id == spec.id and is_fresh_answer(tracker, spec.form_name):
             item = spec.field(requested[1])
             try:
-                value = understand(item, tracker.latest_message, registry.context())
+                text = str(tracker.latest_message.get("text") or "")
+                value = understand(
+                    item,
+                    tracker.latest_message,
+                    registry.context(),
+                    names_a_field=find_field(spec, text, given) is not None,
+                )
                 check_against(spec, item, value, given)
             except Interruption:
                 return []

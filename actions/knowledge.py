@@ -110,6 +110,8 @@ class ActionServiceKnowledge(Action):
             if aspect == "apply" and spec is not None and not tracker.active_loop:
                 # The application is filled in right here, in the conversation.
                 dispatcher.utter_message(response=f"utter_intro_{spec.key}")
+                if spec.sample_data:
+                    dispatcher.utter_message(response="utter_form_sample_notice")
                 return [
                     SlotSet("service", service.slug),
                     SlotSet("department", service.department.slug),

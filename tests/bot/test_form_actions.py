@@ -461,3 +461,44 @@ async def test_an_end_date_before_the_start_is_asked_again(domain: dict[str, Any
     assert dispatcher.messages[0]["text"] == (
         "Das Datum darf nicht vor „Beginn“ liegen (15. Dezember 2026)."
     )
+
+
+@pytest.mark.parametrize(
+    ("spec_id", "field", "text", "intent", "stored"),
+    [
+        # An option of a choice is an answer, whatever the NLU makes of it.
+        ("wohnbaugrundstueck", "wohnsituation", "zur Miete", "correct_field", "miete"),
+        # A description is an answer unless it asks something.
+        (
+            "hilfe-zum-lebensunterhalt",
+            "grund_erwerbsminderung",
+            "Nach einer Operation bin ich sechs Monate krankgeschrieben.",
+            "bot_challenge",
+            "Nach einer Operation bin ich sechs Monate krankgeschrieben.",
+        ),
+        # A company name is no request, however sure the NLU is.
+        (
+            "handwerkerparkausweis",
+            "firma",
+            "Malerbetrieb Schulz",
+            "ask_apply",
+            "Malerbetrieb Schulz",
+        ),
+        # A "correction" that names no field of the form is an answer.
+        ("bewohnerparkausweis", "vorname", "Anders", "correct_field", "Anders"),
+    ],
+)
+async def test_answers_that_look_like_something_else_are_answers(
+    domain: dict[str, Any], spec_id: str, field: str, text: str, intent: str, stored: Any
+) -> None:
+    action = next(a for a in VALIDATION_ACTIONS if a.spec_id == spec_id)()
+    key = spec_id.replace("-", "_")
+    t = tracker(
+        text,
+        intent,
+        confidence=0.98,
+        slots={"form_id": spec_id, "requested_slot": f"{key}__{field}"},
+        active_loop=f"{key}_form",
+    )
+    events = await action.run(CollectingDispatcher(), t, domain)
+    assert SlotSet(f"{key}__{field}", stored) in events

@@ -463,7 +463,7 @@ def fill_in(stack: Stack, sender: str, script: Script) -> list[str]:
             assert any(expected in reply for reply in answer), answer
             assert asked_field(spec, answer) == name, answer  # and the form goes on
         replies = stack.texts(sender, script.typed[name])
-    assert gave_invalid and asked_in_between, asked
+    assert gave_invalid and asked_in_between, (asked, replies)
     assert replies[-1] == SUMMARY, replies
     return asked
 

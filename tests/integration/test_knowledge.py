@@ -35,7 +35,7 @@ ASPECTS = {
         ("Wer ist zuständig für den Bewohnerparkausweis?", "Zuständig ist: Straßenverkehrsamt"),
         ("Wo bekomme ich einen Bewohnerparkausweis?", "Straßenverkehrsamt: Technisches Rathaus"),
         ("Öffnungszeiten für den Bewohnerparkausweis", "Öffnungszeiten Straßenverkehrsamt:"),
-        ("Ich möchte einen Bewohnerparkausweis beantragen", "formulare/bewohnerparkausweis"),
+        ("Was kostet ein Bewohnerparkausweis?", "formulare/bewohnerparkausweis"),
         ("Was ist ein Bewohnerparkausweis?", "Wer kann das beantragen?"),
     ],
     "gewerbeanmeldung": [
@@ -45,7 +45,7 @@ ASPECTS = {
         ("Wer ist für die Gewerbeanmeldung zuständig?", "Zuständig ist: Gewerbeamt"),
         ("Wo kann ich mein Gewerbe anmelden?", "Gewerbeamt: "),
         ("Wann hat die Gewerbeanmeldung geöffnet?", "Öffnungszeiten Gewerbeamt:"),
-        ("Ich will ein Gewerbe anmelden", "formulare/gewerbeanmeldung"),
+        ("Wie teuer ist eine Gewerbeanmeldung?", "formulare/gewerbeanmeldung"),
         ("Wer muss eine Gewerbeanmeldung machen?", "Wer kann das beantragen?"),
     ],
     "sperrmuell": [

@@ -16,9 +16,17 @@ def application(stack: Stack) -> str:
     """An application in the backend's database, as the submission API will store it."""
     with sqlite3.connect(stack.state / "backend.sqlite3") as db:
         db.execute(
-            "INSERT INTO application (reference, service_slug, postal_code, status, status_note)"
-            " VALUES (?, ?, ?, ?, ?)",
-            ("HUN-2026-000042", "hundeanmeldung", "33098", "in_progress", None),
+            "INSERT INTO application (reference, service_slug, form_id, answers, postal_code,"
+            " status, status_note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                "HUN-2026-000042",
+                "hundeanmeldung",
+                "hundeanmeldung",
+                "{}",
+                "33098",
+                "in_progress",
+                None,
+            ),
         )
     return "HUN-2026-000042"
 
