@@ -55,6 +55,21 @@ CHOOSE_FIELD = "choose_field"
 CANCEL_PENDING = "cancel_pending"
 
 
+def service_of(spec: FormSpec, tracker: Tracker) -> str | None:
+    """The service an application is for, from its answers, never from the topic of the
+    last question: a repeated submission must be the same request (idempotency)."""
+    if len(spec.services) == 1:
+        return spec.services[0]
+    given = answers(spec, tracker)
+    for service in spec.services:
+        prefills = [item for item in spec.fields if service in item.prefill_from_service]
+        if prefills and all(
+            given.get(item.name) == item.prefill_from_service[service] for item in prefills
+        ):
+            return service
+    return None
+
+
 def _intent(tracker: Tracker) -> str:
     return str((tracker.latest_message.get("intent") or {}).get("name") or "")
 
@@ -63,7 +78,8 @@ def _named_field(spec: FormSpec, tracker: Tracker) -> str | None:
     given = answers(spec, tracker)
     needed = {item.name for item in spec.active_fields(given)}
     for entity in tracker.latest_message.get("entities") or []:
-        if entity.get("entity") == "form_field" and entity.get("value") in needed:
+        value = entity.get("value")
+        if entity.get("entity") == "form_field" and isinstance(value, str) and value in needed:
             return str(entity["value"])
     return find_field(spec, str(tracker.latest_message.get("text") or ""), given)
 
@@ -215,15 +231,12 @@ class ActionFormStep(Action):
     ) -> list[EventType]:
         key = tracker.get_slot(APPLICATION_KEY) or uuid.uuid4().hex
         channel = tracker.get_latest_input_channel()
-        service = tracker.get_slot("service")
         try:
             result = await self.client.submit_application(
                 spec.id,
                 submission(spec, tracker),
                 key,
-                # The service the form was started for; a question in between may have
-                # been about another one.
-                service=service if service in spec.services else None,
+                service=service_of(spec, tracker),
                 channel=channel,
                 conversation=tracker.sender_id,
             )

@@ -52,6 +52,9 @@ INTERRUPTIONS = frozenset(
 )
 STOP_WORDS = frozenset({"abbrechen", "abbruch", "stopp", "stop", "beenden", "cancel"})
 STRUCTURED_CONFIDENCE = 0.5
+# A free answer starting like a question ("Wie in der Skizze: ...") without a question mark
+# interrupts only when the NLU is fairly sure.
+QUESTION_CONFIDENCE = 0.8
 # Free answers (names, descriptions) look like anything to the NLU: they interrupt the form
 # only when they are phrased as a question, or are one of these words.
 QUESTION_WORDS = frozenset(
@@ -96,7 +99,15 @@ def understand(
     if fold(text) in STOP_WORDS or (name == "cancel" and confidence >= STRUCTURED_CONFIDENCE):
         raise Interruption
     interrupting = name in INTERRUPTIONS and (name != "correct_field" or names_a_field)
-    question = looks_like_question(text)
+    if text.startswith("/"):
+        # A button of an earlier message or a typed intent is never an answer.
+        raise InvalidAnswer(item.hint)
+    question = text.rstrip().endswith("?") or (
+        looks_like_question(text) and confidence >= QUESTION_CONFIDENCE
+    )
+    if interrupting and text.rstrip().endswith("?"):
+        # "Was ist, wenn ich keinen Hund mehr habe?" is no "nein".
+        raise Interruption
     if item.type == "choice" and item.other:
         # An option named is an answer; anything else is a free answer.
         try:
@@ -106,7 +117,7 @@ def understand(
     free = item.type in ("text", "long_text", "name") or (item.type == "choice" and item.other)
     if free:
         # "Malerbetrieb Schulz" may look like a request to the NLU; a question does not.
-        if interrupting and (looks_like_question(text) or fold(text) in OTHER_THAN_ANSWERS):
+        if interrupting and (question or fold(text) in OTHER_THAN_ANSWERS):
             raise Interruption
         return normalize(item, text, context)
     try:

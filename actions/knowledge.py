@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import german
@@ -107,6 +107,10 @@ class ActionServiceKnowledge(Action):
         if len(candidates) == 1:
             service = candidates[0]
             spec = get_registry().specs.get(service.online_form or "")
+            pending = tracker.get_slot("form_id") == getattr(spec, "id", None)
+            if aspect == "apply" and pending and tracker.get_slot("form_stage"):
+                # "Ja, den Antrag bitte stellen" at the summary must not start afresh.
+                return [FollowupAction("action_show_summary")]
             if aspect == "apply" and spec is not None and not tracker.active_loop:
                 # The application is filled in right here, in the conversation.
                 dispatcher.utter_message(response=f"utter_intro_{spec.key}")

@@ -25,6 +25,9 @@ __all__ = ["EMPTY_MESSAGE", "MESSAGE_TOO_LONG", "CitizenRestInput"]
 
 logger = logging.getLogger(__name__)
 
+# Sender ids of other channels' conversations; a REST client may not use them.
+FOREIGN_SENDER_PREFIXES = ("telegram-",)
+
 
 def _problem(status: int, code: str, detail: str) -> HTTPResponse:
     return response.json({"error": code, "detail": detail}, status=status)
@@ -56,6 +59,9 @@ class CitizenRestInput(InputChannel):
         if not isinstance(payload, dict):
             return _problem(400, "invalid_json", "Erwartet wird ein JSON-Objekt.")
         sender = valid_sender(payload.get("sender"), self.max_sender_length)
+        if sender is not None and sender.startswith(FOREIGN_SENDER_PREFIXES):
+            # Another channel's conversation (see channels/telegram.py): not reachable here.
+            sender = None
         if sender is None:
             return _problem(
                 400,

@@ -160,6 +160,22 @@ class CallbackPayloads:
         return self._payloads.get(data)
 
 
+# Conversations from Telegram have their own namespace of sender ids, so that nobody can
+# reach a Telegram citizen's conversation by posting its (not secret) chat id to another
+# channel; the REST channel refuses ids with this prefix.
+SENDER_PREFIX = "telegram-"
+
+
+def sender_of(chat_id: str) -> str:
+    """The conversation id of a Telegram chat."""
+    return f"{SENDER_PREFIX}{chat_id}"
+
+
+def chat_of(recipient_id: str) -> str:
+    """The Telegram chat of a conversation id (or a bare chat id)."""
+    return recipient_id.removeprefix(SENDER_PREFIX)
+
+
 class TelegramOutput(OutputChannel):
     """Sends the assistant's messages to a Telegram chat through the Bot API.
 
@@ -206,7 +222,7 @@ class TelegramOutput(OutputChannel):
             last = index == len(parts) - 1
             await self.call_api(
                 self.bot.send_message,
-                chat_id=chat_id,
+                chat_id=chat_of(chat_id),
                 text=part,
                 reply_markup=reply_markup if last else None,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -233,7 +249,7 @@ class TelegramOutput(OutputChannel):
         await self._send_text(recipient_id, text or CHOOSE, self.keyboard(buttons))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self.call_api(self.bot.send_photo, chat_id=recipient_id, photo=image)
+        await self.call_api(self.bot.send_photo, chat_id=chat_of(recipient_id), photo=image)
 
     async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
         await self._send_text(recipient_id, str(attachment))
@@ -381,7 +397,9 @@ class TelegramInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
         try:
-            await on_new_message(UserMessage(text, output, chat_id, input_channel=self.name()))
+            await on_new_message(
+                UserMessage(text, output, sender_of(chat_id), input_channel=self.name())
+            )
         except Exception:
             # Rasa keeps the conversation; the citizen gets an apology. No message text is
             # logged.

@@ -117,7 +117,13 @@ def parse_yes_no(text: str) -> bool | None:
     words = fold(text).split()
     if not words or _UNSURE.search(" ".join(words)):
         return None
-    if any(word in _NO for word in words) or "stimmt nicht" in " ".join(words):
+    negated = any(word in _NO for word in words) or "stimmt nicht" in " ".join(words)
+    if words[:2] in (["stimmt", "nicht"], ["richtig", "nicht"], ["korrekt", "nicht"]):
+        return False
+    if negated and words[0] in _YES:
+        # "Ja, aber kein regelmäßiges", "ja klar, warum nicht": better ask again.
+        return None
+    if negated:
         return False
     if words[0] in _YES or (len(words) > 1 and " ".join(words[:2]) == "trifft zu"):
         return True
@@ -319,8 +325,6 @@ def _choice(spec_field: Field, text: str) -> str:
                 return option.value
             if re.search(rf"\b{re.escape(key)}\b", folded):
                 candidates.append((len(key), option.value))
-    if folded.isdigit() and 1 <= int(folded) <= len(spec_field.options):
-        return spec_field.options[int(folded) - 1].value
     if candidates:
         candidates.sort(reverse=True)
         best = [value for length, value in candidates if length == candidates[0][0]]

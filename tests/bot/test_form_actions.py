@@ -21,6 +21,7 @@ from actions.form_validation import VALIDATION_ACTIONS
 from actions.forms import get_registry
 from actions.knowledge import ActionServiceKnowledge
 from actions.settings import get_settings
+from forms import InvalidAnswer, normalize
 from tests.bot.conftest import backend_stub, render
 
 FORM = "bewohnerparkausweis_form"
@@ -273,7 +274,9 @@ async def step(
 
 
 @pytest.mark.parametrize(
-    ("service", "sent"), [("bewohnerparkausweis", "bewohnerparkausweis"), ("sperrmuell", None)]
+    ("service", "sent"),
+    # The service comes from the form, not from the topic of the last question.
+    [("bewohnerparkausweis", "bewohnerparkausweis"), ("sperrmuell", "bewohnerparkausweis")],
 )
 async def test_yes_at_the_summary_submits_once_with_the_key(
     domain: dict[str, Any], service: str, sent: str | None
@@ -384,6 +387,21 @@ async def test_nothing_to_cancel_outside_a_form(domain: dict[str, Any]) -> None:
     events, messages = await step(t, domain)
     assert events == []
     assert messages[0].startswith("Gerade ist kein Antrag offen")
+
+
+SERVICE = {
+    "slug": "bewohnerparkausweis",
+    "name": "Bewohnerparkausweis",
+    "description": "…",
+    "eligibility": None,
+    "fees": None,
+    "documents": [],
+    "processing_time": None,
+    "legal_basis": None,
+    "department": {"slug": "strassenverkehrsamt", "name": "Straßenverkehrsamt"},
+    "online_form": "bewohnerparkausweis",
+    "online_form_url": None,
+}
 
 
 async def test_applying_for_a_service_with_a_form_starts_it(domain: dict[str, Any]) -> None:
@@ -502,3 +520,48 @@ async def test_answers_that_look_like_something_else_are_answers(
     )
     events = await action.run(CollectingDispatcher(), t, domain)
     assert SlotSet(f"{key}__{field}", stored) in events
+
+
+def test_a_number_does_not_pick_an_option_by_position() -> None:
+    spec = get_registry().specs["handwerkerparkausweis"]
+    with pytest.raises(InvalidAnswer):
+        normalize(spec.field("geltungsdauer"), "1", get_registry().context())
+
+
+@pytest.mark.parametrize("text", ["Ja, aber kein regelmäßiges", "ja klar, warum nicht"])
+def test_a_yes_with_a_but_is_asked_again(text: str) -> None:
+    spec = get_registry().specs["hilfe-zum-lebensunterhalt"]
+    with pytest.raises(InvalidAnswer):
+        normalize(spec.field("einkommen"), text, get_registry().context())
+
+
+async def test_a_question_is_no_yes_or_no(domain: dict[str, Any]) -> None:
+    action = next(a for a in VALIDATION_ACTIONS if a.spec_id == "hundeanmeldung")()
+    t = tracker(
+        "Was ist, wenn ich keinen Hund mehr habe?",
+        "ask_service_info",
+        confidence=0.6,
+        slots={"form_id": "hundeanmeldung", "requested_slot": "hundeanmeldung__weiterer_hund"},
+        active_loop="hundeanmeldung_form",
+    )
+    assert await action.run(CollectingDispatcher(), t, domain) == []
+
+
+async def test_a_button_payload_is_no_free_answer(domain: dict[str, Any]) -> None:
+    t = tracker("/correct_field", "correct_field", slots={"requested_slot": slot("vorname")})
+    events, messages = await validate(t, domain)
+    assert SlotSet(slot("vorname"), None) in events
+    assert messages == ["Bitte nennen Sie Ihren Vornamen, zum Beispiel „Anna“."]
+
+
+async def test_apply_at_the_summary_shows_it_again(domain: dict[str, Any]) -> None:
+    client, _ = backend_stub({"/api/v1/services/bewohnerparkausweis": SERVICE})
+    t = tracker(
+        "Ja, den Antrag bitte stellen",
+        "ask_apply",
+        slots={**filled(**SELF_HELD), "form_stage": "summary"},
+        active_loop=None,
+        entities=[{"entity": "service", "value": "bewohnerparkausweis"}],
+    )
+    events = await ActionServiceKnowledge(client).run(CollectingDispatcher(), t, domain)
+    assert events == [FollowupAction("action_show_summary")]

@@ -24,6 +24,12 @@ def test_a_normal_message_passes(channel: CitizenRestInput) -> None:
     assert channel.parse(body(sender="abc-1", message=" Hallo ")) == ("abc-1", "Hallo")
 
 
+def test_telegram_conversations_cannot_be_reached_over_rest(channel: CitizenRestInput) -> None:
+    refused = channel.parse(body(sender="telegram-987654321", message="abbrechen"))
+    assert isinstance(refused, HTTPResponse)
+    assert refused.status == 400
+
+
 def test_numeric_sender_ids_are_accepted(channel: CitizenRestInput) -> None:
     assert channel.parse(body(sender=4711, message="Hallo")) == ("4711", "Hallo")
 

@@ -295,7 +295,7 @@ async def test_a_text_message_reaches_the_assistant_and_the_answer_the_chat(
     assert answer.status_code == 200
     [received] = rasa.assistant.received
     assert received.text == "Wann hat das Bürgerbüro geöffnet?"
-    assert received.sender_id == str(CHAT)
+    assert received.sender_id == f"telegram-{CHAT}"  # a namespace of its own
     assert received.input_channel == "telegram"
     [sent] = bot_api.sent()
     assert sent["chat_id"] == str(CHAT)
@@ -447,7 +447,7 @@ async def test_buttons_become_an_inline_keyboard(rasa: Server, bot_api: BotApi) 
     await rasa.post(callback_update(long_data, rows))
     assert bot_api.sent("answerCallbackQuery") == [{"callback_query_id": "4382bfdwdsb323b2d9"}]
     assert rasa.assistant.received[-1].text == LONG_PAYLOAD
-    assert rasa.assistant.received[-1].sender_id == str(CHAT)
+    assert rasa.assistant.received[-1].sender_id == f"telegram-{CHAT}"
 
 
 async def test_a_pressed_button_sends_its_payload(rasa: Server, bot_api: BotApi) -> None:

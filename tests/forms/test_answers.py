@@ -280,7 +280,6 @@ LEGAL_FORM = make(
         (BREED, "Schäferhund", "schaeferhund"),
         (BREED, "ein reinrassiger DSH", "schaeferhund"),
         (BREED, "LABRADOR", "labrador"),
-        (BREED, "2", "schaeferhund"),
         (BREED, "Australian Shepherd", "Australian Shepherd"),
         (LEGAL_FORM, "GmbH", "gmbh"),
         (LEGAL_FORM, "gmbh", "gmbh"),

@@ -120,6 +120,7 @@ def test_a_form_over_telegram(stack: Stack, telegram_api: ThreadedBotApi) -> Non
 
     with sqlite3.connect(stack.state / "backend.sqlite3") as db:
         rows = db.execute(
-            "SELECT reference, channel FROM application WHERE conversation_id = ?", (str(CHAT),)
+            "SELECT reference, channel FROM application WHERE conversation_id = ?",
+            (f"telegram-{CHAT}",),
         ).fetchall()
     assert rows == [(reference, "telegram")]
