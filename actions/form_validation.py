@@ -25,6 +25,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.backend_client import BackendUnavailable, NotFound, shared_client
 from actions.forms import FORM_FAILURES, REQUESTED_SLOT, answers, find_field, get_registry
+from actions.knowledge import ASPECTS
 from forms import Field, FormContext, FormSpec, InvalidAnswer, normalize
 from forms.answers import check_against, fold
 
@@ -32,24 +33,14 @@ logger = logging.getLogger(__name__)
 
 # Intents that are not an answer when the NLU is confident: questions about services,
 # the status of another application, help, "are you a bot?", a correction, stopping.
-INTERRUPTIONS = frozenset(
-    {
-        "ask_apply",
-        "ask_fees",
-        "ask_documents",
-        "ask_location",
-        "ask_responsible_office",
-        "ask_processing_time",
-        "ask_service_info",
-        "ask_opening_hours",
-        "ask_status",
-        "help",
-        "bot_challenge",
-        "correct_field",
-        "cancel",
-        "goodbye",
-    }
-)
+INTERRUPTIONS = frozenset(ASPECTS) | {
+    "ask_status",
+    "help",
+    "bot_challenge",
+    "correct_field",
+    "cancel",
+    "goodbye",
+}
 STOP_WORDS = frozenset({"abbrechen", "abbruch", "stopp", "stop", "beenden", "cancel"})
 STRUCTURED_CONFIDENCE = 0.5
 # A free answer starting like a question ("Wie in der Skizze: ...") without a question mark
