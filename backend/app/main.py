@@ -18,13 +18,17 @@ from backend.app.delivery.sinks import make_sink
 from backend.app.delivery.worker import DeliveryWorker
 from backend.app.documents import check_fonts
 from backend.app.form_specs import load_form_library
+from backend.app.relay import RasaRelay, Relay
 from backend.app.web import mount_web
 
 logger = logging.getLogger("govbot.backend")
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
-    """The backend; ``clock`` lets tests move time forward (default: the settings' clock)."""
+def create_app(
+    settings: Settings | None = None, clock: Clock | None = None, relay: Relay | None = None
+) -> FastAPI:
+    """The backend; ``clock`` lets tests move time forward (default: the settings' clock),
+    ``relay`` carries staff replies to the citizen (default: the Rasa server's relay)."""
     settings = settings or get_settings()
     clock = clock or SettingsClock(settings)
 
@@ -65,6 +69,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.relay = relay or RasaRelay(settings)
     app.include_router(api_router)
     mount_web(app, settings)
     return app

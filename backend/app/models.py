@@ -127,6 +127,8 @@ class Application(Base):
     postal_code: Mapped[str] = mapped_column(String(5))
     status: Mapped[str] = mapped_column(String(32), default="received")
     status_note: Mapped[str | None] = mapped_column(Text)
+    # When the last department decided it (a final status); retention counts from here.
+    closed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     # Chosen by the submitting client; a repeated submission with it returns this row.
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     # SHA-256 of the submission, to tell a repeated submission from a different one.
@@ -190,3 +192,143 @@ class StatusCheckFailure(Base):
     # "conversation:<id>" or "reference:<reference>"
     key: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffAccount(Base):
+    """A member of staff who signs in to the intranet (local account, argon2 hash)."""
+
+    __tablename__ = "staff_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # service_center | clerk | admin (backend.app.staff.roles)
+    role: Mapped[str] = mapped_column(String(16))
+    # Catalogue slugs of the departments whose applications a clerk sees.
+    departments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    password_changed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class StaffSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its hash."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id", ondelete="CASCADE"))
+    # Synchronizer token: every form of this session carries it, every POST is checked.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    last_seen_at: Mapped[datetime] = mapped_column(Timestamp)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+
+    account: Mapped[StaffAccount] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """A failed sign-in; counted per user name and per client address to slow guessing."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "username:<name>" or "address:<ip>"
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class AuditEntry(Base):
+    """Who did what, when: one row per staff action. Holds ids, never citizens' data."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(Timestamp)
+    # The account's user name, kept as text so that the entry outlives the account.
+    actor: Mapped[str] = mapped_column(String(64))
+    # e.g. "login", "handoff.reply", "application.status" (backend.app.staff.audit)
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class HandoffTicket(Base):
+    """A conversation the bot handed to a person, with its transcript.
+
+    ``live`` tickets are taken over by the service center while it is staffed; the bot
+    stays silent in that conversation until a member of staff hands it back. Outside the
+    service center's hours the ticket is a ``callback`` request with the citizen's contact.
+    """
+
+    __tablename__ = "handoff_ticket"
+    __table_args__ = (Index("ix_handoff_ticket_sender_id_status", "sender_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The conversation (Rasa sender id) and the citizen's channel: "rest" or "telegram".
+    sender_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(32))
+    # live | callback
+    kind: Mapped[str] = mapped_column(String(16))
+    # waiting | active | closed
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    # requested | fallback | form_failures | topic
+    reason: Mapped[str] = mapped_column(String(32))
+    # The service the conversation was about, if known (catalogue slug).
+    topic: Mapped[str | None] = mapped_column(String(64))
+    # An unfinished form: {"form_id", "title", "fields": [{"name", "label", "value"}]}
+    form: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Callback: the phone number or e-mail address the citizen gave.
+    contact: Mapped[str | None] = mapped_column(String(200))
+    next_opening_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    taken_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    closed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    assigned_to: Mapped[StaffAccount | None] = relationship(lazy="joined")
+    messages: Mapped[list[HandoffMessage]] = relationship(
+        back_populates="ticket", order_by="HandoffMessage.id", cascade="all, delete-orphan"
+    )
+
+
+class HandoffMessage(Base):
+    """One message of a handed-off conversation: citizen, bot, staff or a system note."""
+
+    __tablename__ = "handoff_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("handoff_ticket.id", ondelete="CASCADE"))
+    # citizen | bot | staff | system
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(Timestamp)
+    # Staff messages: who wrote it, and whether it reached the citizen's channel.
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="SET NULL")
+    )
+    delivered: Mapped[bool | None] = mapped_column()
+
+    ticket: Mapped[HandoffTicket] = relationship(back_populates="messages")
+    author: Mapped[StaffAccount | None] = relationship(lazy="joined")
+
+
+class ApplicationEvent(Base):
+    """A status change of an application by a clerk, with the note the citizen is told."""
+
+    __tablename__ = "application_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"))
+    department_slug: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(Timestamp)

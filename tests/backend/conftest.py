@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend.app.core.config import Settings
+from backend.app.core.config import DEVELOPMENT_INTERNAL_TOKEN, Settings
 from backend.app.main import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,5 +85,9 @@ async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://backend.test") as http:
+    # The bot's side of the API: the internal token, as the action server sends it.
+    headers = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://backend.test", headers=headers
+    ) as http:
         yield http

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from backend import deliver
-from backend.app.core.config import Settings, get_settings
+from backend.app.core.config import DEVELOPMENT_INTERNAL_TOKEN, Settings, get_settings
 from backend.app.delivery.outbox import Outbox, backoff
 from backend.app.delivery.sinks import FolderSink, Package
 from backend.app.main import create_app
@@ -26,6 +26,8 @@ from tests.backend.conftest import ManualClock, make_settings
 from tests.backend.test_documents import parse_xml, text_of
 
 DEPARTMENT = "strassenverkehrsamt"
+
+INTERNAL = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
 
 
 def deliveries(app: FastAPI) -> list[Delivery]:
@@ -237,7 +239,9 @@ async def test_the_worker_delivers_a_new_application_at_once(
     app = create_app(settings, clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://backend.test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://backend.test", headers=INTERNAL
+        ) as client:
             reference = (await submit(client, body())).json()["reference"]
             for _ in range(250):
                 state = (await client.get(f"{APPLICATIONS}/{reference}")).json()

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 
 from backend.app.core.config import Settings
 
@@ -18,7 +18,14 @@ def test_backend_settings_are_documented() -> None:
     prefix = Settings.model_config["env_prefix"]
     names = {
         "GOVBOT_ENV" if name == "environment" else f"{prefix}{name}".upper()
-        for name in Settings.model_fields
+        for name, field in Settings.model_fields.items()
+        if field.validation_alias is None
+    } | {
+        choice
+        for field in Settings.model_fields.values()
+        if isinstance(field.validation_alias, AliasChoices)
+        for choice in field.validation_alias.choices
+        if isinstance(choice, str) and choice.startswith("GOVBOT_")
     }
     assert names - DOCUMENTED == set()
 
@@ -47,5 +54,20 @@ def test_webdav_needs_a_url_and_https_in_production() -> None:
         environment="production",
         dms_sink="webdav",
         dms_webdav_url="https://dms.example/dav/",
+        internal_token="x" * 40,
         _env_file=None,  # type: ignore[call-arg]
     )
+
+
+def test_production_needs_a_real_internal_token_and_secure_cookies() -> None:
+    with pytest.raises(ValidationError, match="GOVBOT_INTERNAL_TOKEN"):
+        Settings(environment="production", _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="GOVBOT_INTERNAL_TOKEN"):
+        Settings(environment="production", internal_token="short", _env_file=None)  # type: ignore[arg-type, call-arg]
+    with pytest.raises(ValidationError, match="COOKIE_SECURE"):
+        Settings(
+            environment="production",
+            internal_token="x" * 40,
+            staff_cookie_secure=False,
+            _env_file=None,  # type: ignore[call-arg]
+        )

@@ -33,12 +33,15 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from backend.app.core.config import DEVELOPMENT_INTERNAL_TOKEN
 from bot.reporting import replace_block
 from tests.bench.startup import machine
 from tests.stack import BACKEND_PYTHON, ROOT, free_port
 
 COMMAND = ".venv-backend/bin/python -m tests.bench.submissions --output docs/benchmarks.md"
 WARM_UP = 20
+# The backend started here runs outside production: the development token applies.
+INTERNAL_HEADERS = {"Authorization": f"Bearer {DEVELOPMENT_INTERNAL_TOKEN}"}
 
 
 @dataclass
@@ -126,7 +129,9 @@ async def fire(url: str, count: int, concurrency: int, first: int) -> tuple[floa
     latencies: list[float] = []
     numbers = iter(range(first, first + count))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=60, limits=limits, headers=INTERNAL_HEADERS
+    ) as client:
 
         async def client_loop() -> None:
             for number in numbers:

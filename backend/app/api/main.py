@@ -2,7 +2,14 @@
 
 from fastapi import APIRouter
 
-from backend.app.api.routes import applications, departments, health, services, submissions
+from backend.app.api.routes import (
+    applications,
+    departments,
+    health,
+    internal,
+    services,
+    submissions,
+)
 
 api_router = APIRouter()
 api_router.include_router(health.router)
@@ -10,3 +17,4 @@ api_router.include_router(departments.router)
 api_router.include_router(services.router)
 api_router.include_router(applications.router)
 api_router.include_router(submissions.router)
+api_router.include_router(internal.router)

@@ -14,6 +14,10 @@ import holidays
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Stands in for GOVBOT_INTERNAL_TOKEN outside production, so that `make run` works as is;
+# the same value is known to the action server and the channels (their settings).
+DEVELOPMENT_INTERNAL_TOKEN = "govbot-development-internal-token"  # noqa: S105
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -80,6 +84,30 @@ class Settings(BaseSettings):
     # production). Rendered into the demo page and its Content-Security-Policy.
     public_rasa_url: str = "http://127.0.0.1:5005"
 
+    # Internal API (action server, input channels, staff relay): one shared bearer token.
+    # Outside production a well-known development token stands in when none is set.
+    internal_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("GOVBOT_INTERNAL_TOKEN")
+    )
+    # The Rasa server as the backend reaches it, for staff replies and hand-backs
+    # (POST /webhooks/handoff/relay); on loopback or the internal network, never public.
+    rasa_internal_url: str = "http://127.0.0.1:5005"
+    relay_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Human handoff: whose opening hours say whether the service center is staffed.
+    handoff_department: str = "buergerbuero"
+
+    # Staff intranet (/intern): session lifetime and idle timeout, cookie, sign-in limits.
+    staff_session_hours: float = Field(default=9.0, gt=0, le=24)
+    staff_idle_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
+    # Only false for plain-http development on loopback; production refuses false.
+    staff_cookie_secure: bool = True
+    staff_login_max_failures: int = Field(default=5, ge=1)
+    staff_login_max_failures_per_address: int = Field(default=20, ge=1)
+    staff_login_window_minutes: int = Field(default=15, ge=1)
+
+    # Data protection: how long each kind of data is kept (data/retention.yml).
+    retention_file: Path = Path("data/retention.yml")
+
     @field_validator("holiday_subdivision")
     @classmethod
     def _known_subdivision(cls, value: str) -> str:
@@ -108,6 +136,24 @@ class Settings(BaseSettings):
         ):
             raise ValueError("BACKEND_DMS_WEBDAV_URL must use https:// in production")
         return self
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Settings:
+        if self.environment != "production":
+            return self
+        token = self.internal_token.get_secret_value() if self.internal_token else ""
+        if len(token) < 32 or token == DEVELOPMENT_INTERNAL_TOKEN:
+            raise ValueError("GOVBOT_INTERNAL_TOKEN needs at least 32 random characters")
+        if not self.staff_cookie_secure:
+            raise ValueError("BACKEND_STAFF_COOKIE_SECURE must be true in production")
+        return self
+
+    @property
+    def internal_token_value(self) -> str:
+        """The internal API's token (the development token outside production)."""
+        if self.internal_token is not None and self.internal_token.get_secret_value():
+            return self.internal_token.get_secret_value()
+        return DEVELOPMENT_INTERNAL_TOKEN
 
     @field_validator("public_rasa_url")
     @classmethod

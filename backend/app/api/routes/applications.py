@@ -17,13 +17,15 @@ from fastapi import APIRouter, HTTPException
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from backend.app.api.deps import SessionDep, SettingsDep
+from backend.app.api.deps import InternalTokenDep, SessionDep, SettingsDep
 from backend.app.core.clock import now as clock_now
 from backend.app.core.config import Settings
 from backend.app.models import Application, Service, StatusCheckFailure
 from backend.app.schemas import Problem, ServiceSummary, StatusOut, StatusQuery
 
-router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+router = APIRouter(
+    prefix="/api/v1/applications", tags=["applications"], dependencies=[InternalTokenDep]
+)
 
 REFERENCE = re.compile(r"^[A-Z]{2,4}-20[0-9]{2}-[0-9]{4,8}$")
 POSTAL_CODE = re.compile(r"^[0-9]{5}$")

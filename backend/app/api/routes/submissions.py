@@ -20,7 +20,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from backend.app.api.deps import ClockDep, FormLibraryDep, SessionDep, SettingsDep
+from backend.app.api.deps import (
+    ClockDep,
+    FormLibraryDep,
+    InternalTokenDep,
+    SessionDep,
+    SettingsDep,
+)
 from backend.app.api.routes.applications import normalise_reference
 from backend.app.form_specs import FormLibrary
 from backend.app.models import Application
@@ -44,7 +50,9 @@ from backend.app.submissions import (
     submit,
 )
 
-router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+router = APIRouter(
+    prefix="/api/v1/applications", tags=["applications"], dependencies=[InternalTokenDep]
+)
 logger = logging.getLogger("govbot.backend.submissions")
 
 REFERENCE = re.compile(r"^[A-Z]{2,4}-20[0-9]{2}-[0-9]{4,8}$")
