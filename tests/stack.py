@@ -72,6 +72,12 @@ class Stack:
             # talks to this Rasa server.
             "RASA_CORS": self.backend_url,
             "BACKEND_PUBLIC_RASA_URL": self.rasa_url,
+            # Human handoff: staff replies go from the backend to the Rasa server's relay,
+            # citizens' messages during a handoff from the channels to the backend.
+            "BACKEND_RASA_INTERNAL_URL": self.rasa_url,
+            "CHANNELS_BACKEND_URL": self.backend_url,
+            # The staff intranet is reached over plain http on loopback here.
+            "BACKEND_STAFF_COOKIE_SECURE": "false",
             **self.env,
         }
         commands = {
