@@ -19,6 +19,7 @@ from backend.app.delivery.worker import DeliveryWorker
 from backend.app.documents import check_fonts
 from backend.app.form_specs import load_form_library
 from backend.app.relay import RasaRelay, Relay
+from backend.app.staff import mount_staff
 from backend.app.web import mount_web
 
 logger = logging.getLogger("govbot.backend")
@@ -72,4 +73,5 @@ def create_app(
     app.state.relay = relay or RasaRelay(settings)
     app.include_router(api_router)
     mount_web(app, settings)
+    mount_staff(app)
     return app
