@@ -8,6 +8,9 @@ from typing import Literal
 
 from pydantic import BaseSettings, Field, SecretStr, root_validator
 
+# The backend's stand-in token outside production (backend/app/core/config.py has the same).
+DEVELOPMENT_INTERNAL_TOKEN = "govbot-development-internal-token"  # noqa: S105
+
 
 class ChannelSettings(BaseSettings):
     environment: Literal["development", "test", "production"] = Field(
@@ -31,6 +34,14 @@ class ChannelSettings(BaseSettings):
     max_message_length: int = Field(default=2000, ge=1, env="CHANNELS_MAX_MESSAGE_LENGTH")
     max_sender_length: int = Field(default=128, ge=1, env="CHANNELS_MAX_SENDER_LENGTH")
 
+    # Human handoff: the channels pass citizens' messages during a handoff to the backend's
+    # internal API, and the relay (channels/handoff.py) accepts staff replies, both with
+    # one shared bearer token. Outside production a well-known development token stands in.
+    backend_url: str = Field(default="http://127.0.0.1:8000", env="CHANNELS_BACKEND_URL")
+    internal_token: SecretStr | None = Field(default=None, env="GOVBOT_INTERNAL_TOKEN")
+    # Seconds per backend call; the citizen waits for it.
+    backend_timeout: float = Field(default=5.0, gt=0, le=60, env="CHANNELS_BACKEND_TIMEOUT")
+
     class Config:
         env_file = ".env"
         extra = "ignore"
@@ -44,6 +55,23 @@ class ChannelSettings(BaseSettings):
             if values.get("environment") == "production" and len(token) < 32:
                 raise ValueError("RASA_TOKEN must have at least 32 characters in production")
         return values
+
+    @root_validator(skip_on_failure=True)
+    def _production_internal_token(cls, values: dict) -> dict:
+        if values.get("environment") != "production":
+            return values
+        secret = values.get("internal_token")
+        token = secret.get_secret_value() if secret else ""
+        if len(token) < 32 or token == DEVELOPMENT_INTERNAL_TOKEN:
+            raise ValueError("GOVBOT_INTERNAL_TOKEN needs at least 32 random characters")
+        return values
+
+    @property
+    def internal_token_value(self) -> str:
+        """The internal API's token (the development token outside production)."""
+        if self.internal_token is not None and self.internal_token.get_secret_value():
+            return self.internal_token.get_secret_value()
+        return DEVELOPMENT_INTERNAL_TOKEN
 
 
 @lru_cache

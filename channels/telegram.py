@@ -45,6 +45,8 @@ from telegram import (
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
+from channels.backend import HandoffBackend
+from channels.citizen_handoff import CitizenHandoff
 from channels.settings import TelegramSettings, get_settings, get_telegram_settings
 from channels.text import clean_message, text_for_assistant
 
@@ -191,11 +193,12 @@ class TelegramOutput(OutputChannel):
     def name(cls) -> str:
         return "telegram"
 
-    async def call_api(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> None:
+    async def call_api(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> bool:
+        """Call the Bot API; whether Telegram took the call."""
         for attempt in range(2):
             try:
                 await method(**kwargs)
-                return
+                return True
             except RetryAfter as error:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -203,30 +206,40 @@ class TelegramOutput(OutputChannel):
                 seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
                 if attempt or seconds > 5:
                     logger.warning("Telegram rate limit: answer dropped (retry after %ss)", delay)
-                    return
+                    return False
                 await asyncio.sleep(seconds)
             except Forbidden:
                 logger.info("Telegram chat does not accept messages from the bot")
-                return
+                return False
             except TelegramError as error:
                 logger.warning("Telegram refused %s: %s", method.__name__, type(error).__name__)
-                return
+                return False
+        return False
 
     async def _send_text(
         self, chat_id: str, text: str, reply_markup: InlineKeyboardMarkup | None = None
-    ) -> None:
+    ) -> bool:
         parts = split_text(text) or [CHOOSE if reply_markup else ""]
+        delivered = True
         for index, part in enumerate(parts):
             if not part:
                 continue
             last = index == len(parts) - 1
-            await self.call_api(
-                self.bot.send_message,
-                chat_id=chat_of(chat_id),
-                text=part,
-                reply_markup=reply_markup if last else None,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            delivered = (
+                await self.call_api(
+                    self.bot.send_message,
+                    chat_id=chat_of(chat_id),
+                    text=part,
+                    reply_markup=reply_markup if last else None,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+                and delivered
             )
+        return delivered
+
+    async def deliver_text(self, recipient_id: str, text: str) -> bool:
+        """Send plain text (no parse mode); whether every part reached Telegram."""
+        return bool(split_text(text)) and await self._send_text(recipient_id, text)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send_text(recipient_id, text)
@@ -260,7 +273,9 @@ class TelegramOutput(OutputChannel):
         """Custom payloads with a ``text`` (and ``buttons``) are sent; others are not for us."""
         text = json_message.get("text")
         if not isinstance(text, str):
-            logger.info("custom message without text is not sent to Telegram")
+            # The actions' markers ({"govbot": ...}) are for the channels, not for citizens.
+            if "govbot" not in json_message:
+                logger.info("custom message without text is not sent to Telegram")
             return
         buttons = json_message.get("buttons")
         markup = self.keyboard(buttons) if isinstance(buttons, list) and buttons else None
@@ -282,9 +297,11 @@ class TelegramInput(InputChannel):
         settings: TelegramSettings | None = None,
         max_message_length: int | None = None,
         bot: Bot | None = None,
+        backend: HandoffBackend | None = None,
     ) -> None:
         self.settings = settings or get_telegram_settings()
         self.max_message_length = max_message_length or get_settings().max_message_length
+        self.handoff = CitizenHandoff(backend, self.max_message_length)
         self._bot = bot or (make_bot(self.settings) if self.settings.enabled else None)
         self.payloads = CallbackPayloads()
         secret = self.settings.webhook_secret
@@ -332,12 +349,18 @@ class TelegramInput(InputChannel):
         return COMMANDS[command][0] if command in COMMANDS else None
 
     async def handle_update(
-        self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self,
+        update: Update,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        agent: Any = None,
     ) -> None:
-        """Answer one update: to the assistant, or directly when it cannot take it."""
+        """Answer one update: to the assistant, or directly when it cannot take it.
+
+        ``agent`` is Rasa's, for the conversation's state after the message (handoff).
+        """
         output = TelegramOutput(self.bot, self.payloads)
         if update.callback_query is not None:
-            await self.handle_callback(update.callback_query, output, on_new_message)
+            await self.handle_callback(update.callback_query, output, on_new_message, agent)
             return
         if update.edited_message is not None:
             chat = update.edited_message.chat
@@ -362,16 +385,17 @@ class TelegramInput(InputChannel):
             if intent is None:
                 await output.send_text_message(chat_id, UNKNOWN_COMMAND)
                 return
-            await self.to_assistant(intent, chat_id, output, on_new_message)
+            await self.to_assistant(intent, chat_id, output, on_new_message, agent)
             return
         text = text_for_assistant(message.text, self.max_message_length)
-        await self.to_assistant(text, chat_id, output, on_new_message)
+        await self.to_assistant(text, chat_id, output, on_new_message, agent)
 
     async def handle_callback(
         self,
         query: CallbackQuery,
         output: TelegramOutput,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        agent: Any = None,
     ) -> None:
         """A pressed button: its payload goes to the assistant from the button's chat."""
         message = query.message
@@ -387,7 +411,7 @@ class TelegramInput(InputChannel):
         await output.call_api(self.bot.answer_callback_query, callback_query_id=query.id)
         payload = self.payloads.payload_for(str(pressed.callback_data)) or pressed.text
         text = text_for_assistant(payload, self.max_message_length)
-        await self.to_assistant(text, str(message.chat.id), output, on_new_message)
+        await self.to_assistant(text, str(message.chat.id), output, on_new_message, agent)
 
     async def to_assistant(
         self,
@@ -395,6 +419,7 @@ class TelegramInput(InputChannel):
         chat_id: str,
         output: TelegramOutput,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        agent: Any = None,
     ) -> None:
         try:
             await on_new_message(
@@ -405,6 +430,11 @@ class TelegramInput(InputChannel):
             # logged.
             logger.exception("message of a Telegram conversation could not be processed")
             await output.send_text_message(chat_id, APOLOGY)
+            return
+        # During a handoff the message goes on to the service center (channels.handoff).
+        after = await self.handoff.after_message(agent, sender_of(chat_id), text)
+        for reply in after.texts:
+            await output.send_text_message(chat_id, reply)
 
     def parse(self, body: bytes) -> Update | HTTPResponse:
         """The update in the body, or a 400."""
@@ -437,7 +467,8 @@ class TelegramInput(InputChannel):
                 return update
             if self.first_time(update.update_id):
                 try:
-                    await self.handle_update(update, on_new_message)
+                    agent = getattr(request.app.ctx, "agent", None)
+                    await self.handle_update(update, on_new_message, agent)
                 except Exception:
                     # Telegram sends an update again after an error: answer 200 regardless.
                     logger.exception("Telegram update %s could not be handled", update.update_id)
