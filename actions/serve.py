@@ -8,11 +8,14 @@ import os
 from rasa_sdk import endpoint
 
 from actions.settings import get_settings
+from forms.privacy import install_log_redaction
 
 
 def main() -> None:
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Before Sanic sets up its own loggers: the record factory covers those too.
+    install_log_redaction()
     # rasa-sdk reads the interface from SANIC_HOST (default 0.0.0.0: too open).
     os.environ["SANIC_HOST"] = settings.host
     endpoint.run("actions", port=settings.port, cors_origins=None)

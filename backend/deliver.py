@@ -22,6 +22,7 @@ from backend.app.delivery.outbox import Outbox
 from backend.app.delivery.sinks import make_sink
 from backend.app.documents import check_fonts
 from backend.app.form_specs import load_form_library
+from forms.privacy import install_log_redaction
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--once", action="store_true", required=True, help="one pass, then end")
     parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
     settings = get_settings()
     library = load_form_library(settings.forms_dir, settings.city_file, settings.catalogue_dir)
     check_fonts(settings.pdf_font_dir)
