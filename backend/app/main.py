@@ -19,6 +19,7 @@ from backend.app.delivery.worker import DeliveryWorker
 from backend.app.documents import check_fonts
 from backend.app.form_specs import load_form_library
 from backend.app.relay import RasaRelay, Relay
+from backend.app.retention import load_retention_policy
 from backend.app.staff import mount_staff
 from backend.app.web import mount_web
 
@@ -35,10 +36,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Forms and fonts first: a broken spec or a missing font stops the start with a
-        # clear message before anything is changed.
+        # Forms, fonts and retention periods first: a broken spec, a missing font or a broken
+        # retention file stops the start with a clear message before anything is changed.
         library = load_form_library(settings.forms_dir, settings.city_file, settings.catalogue_dir)
         check_fonts(settings.pdf_font_dir)
+        # The retention job runs in its own process; a broken policy stops the backend too,
+        # so that nobody runs a city's GovBot whose data is never deleted.
+        app.state.retention_policy = load_retention_policy(settings.retention_file)
+        if app.state.retention_policy.sample_data:
+            logger.warning("retention periods are sample values: have them confirmed")
         engine = make_engine(settings.database_url)
         migrate(engine)
         app.state.session_factory = make_session_factory(engine)

@@ -31,6 +31,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "forms_dir": forms_dir(tmp_path),
         "city_file": ROOT / "data" / "catalogue" / "city.yml",
         "dms_folder": tmp_path / "dms",
+        "retention_file": ROOT / "data" / "retention.yml",
         # Tests run the outbox themselves, with a clock they move.
         "delivery_worker": False,
     }

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
 
     # Data protection: how long each kind of data is kept (data/retention.yml).
     retention_file: Path = Path("data/retention.yml")
+    # Minutes between passes of the retention job (`python -m backend.retention`).
+    retention_interval_minutes: float = Field(default=60.0, gt=0, le=7 * 24 * 60)
+    # The Rasa tracker store whose old conversations the job deletes; empty: not touched.
+    # The default is Rasa's SQLite file of `make run` (RASA_TRACKER_DB).
+    retention_tracker_url: str = "sqlite:///var/tracker.sqlite3"
 
     @field_validator("holiday_subdivision")
     @classmethod
