@@ -10,6 +10,13 @@
  * It posts {"sender", "message"} to <data-rasa-url>/webhooks/rest/webhook and shows the
  * answers. Plain JavaScript without dependencies, so nothing is built or fetched from a CDN.
  *
+ * Human handoff: when an answer carries {"custom": {"govbot": {"handoff": "live"}}}, a person
+ * of the service center has the conversation. The widget then asks
+ * <data-rasa-url>/webhooks/rest/inbox every few seconds for their messages (shown as
+ * "Servicecenter") until the inbox says the handoff is over; a reload goes on asking.
+ * {"govbot": {"delete_conversation": true}} means the conversation was deleted on the server:
+ * the widget forgets it too and starts afresh. Other custom payloads are not shown.
+ *
  * Safety: bot and citizen texts are never parsed as HTML. Every message is built from text
  * nodes; only http, https, mailto and tel URLs become links, everything else stays text.
  */
@@ -24,6 +31,8 @@
   var STORAGE_SENDER = "govbot.sender";
   var STORAGE_TRANSCRIPT = "govbot.transcript";
   var STORAGE_OPEN = "govbot.open";
+  var STORAGE_HANDOFF = "govbot.handoff";
+  var POLL_MS = 3000;
   var MAX_KEPT_MESSAGES = 200;
   var MAX_MESSAGE_LENGTH = 2000;
   var TIMEOUT_MS = 45000;
@@ -38,6 +47,7 @@
     title: script.getAttribute("data-title") || "Digitaler Assistent",
   };
   var webhookUrl = config.rasaUrl + "/webhooks/rest/webhook";
+  var inboxUrl = config.rasaUrl + "/webhooks/rest/inbox";
 
   // --- storage (a blocked localStorage only loses the history, never the chat) ------------
 
@@ -75,7 +85,10 @@
     return value.filter(function (entry) {
       return (
         entry &&
-        (entry.from === "user" || entry.from === "bot") &&
+        (entry.from === "user" ||
+          entry.from === "bot" ||
+          entry.from === "staff" ||
+          entry.from === "system") &&
         typeof entry.text === "string"
       );
     });
@@ -87,6 +100,23 @@
     save(STORAGE_SENDER, sender);
   }
   var transcript = validTranscript(load(STORAGE_TRANSCRIPT, []));
+
+  // The handoff of this sender's conversation: whether a person has it, and the time of the
+  // last message seen from the inbox (kept across handoffs, so none is shown twice).
+  function loadHandoff() {
+    var value = load(STORAGE_HANDOFF, null);
+    if (
+      value &&
+      value.sender === sender &&
+      typeof value.live === "boolean" &&
+      typeof value.after === "number" &&
+      isFinite(value.after)
+    ) {
+      return value;
+    }
+    return { sender: sender, live: false, after: 0 };
+  }
+  var handoff = loadHandoff();
 
   // --- DOM helpers ----------------------------------------------------------------------
 
@@ -239,12 +269,23 @@
 
   // --- rendering ------------------------------------------------------------------------
 
+  var SPEAKERS = {
+    user: { className: "govbot-user", label: "Sie: " },
+    bot: { className: "govbot-bot", label: "Assistent: " },
+    staff: { className: "govbot-staff", label: "" },
+    system: { className: "govbot-system", label: "Hinweis: " },
+  };
+
   function renderEntry(entry) {
-    var mine = entry.from === "user";
-    var bubble = el("div", { class: "govbot-message " + (mine ? "govbot-user" : "govbot-bot") });
-    bubble.appendChild(
-      el("span", { class: "govbot-visually-hidden", text: mine ? "Sie: " : "Assistent: " })
-    );
+    var speaker = SPEAKERS[entry.from] || SPEAKERS.bot;
+    var bubble = el("div", { class: "govbot-message " + speaker.className });
+    if (entry.from === "staff") {
+      // A person writes: said visibly, not only to screen readers.
+      bubble.appendChild(el("span", { class: "govbot-speaker", text: "Servicecenter" }));
+      bubble.appendChild(el("span", { class: "govbot-visually-hidden", text: ": " }));
+    } else {
+      bubble.appendChild(el("span", { class: "govbot-visually-hidden", text: speaker.label }));
+    }
     var body = el("span", { class: "govbot-text" });
     body.appendChild(richText(entry.text));
     bubble.appendChild(body);
@@ -353,6 +394,118 @@
     return entries;
   }
 
+  // The server's markers among the answers: {handoff: "live"|"closed"|null, deleted: bool}.
+  function markersOf(messages) {
+    var markers = { handoff: null, deleted: false };
+    messages.forEach(function (message) {
+      var custom = message && typeof message === "object" ? message.custom : null;
+      var govbot = custom && typeof custom === "object" ? custom.govbot : null;
+      if (!govbot || typeof govbot !== "object") {
+        return;
+      }
+      if (govbot.handoff === "live" || govbot.handoff === "closed") {
+        markers.handoff = govbot.handoff;
+      }
+      if (govbot.delete_conversation === true) {
+        markers.deleted = true;
+      }
+    });
+    return markers;
+  }
+
+  // --- the service center's messages (human handoff) ------------------------------------
+
+  var pollTimer = null;
+  var polling = false;
+
+  function saveHandoff() {
+    save(STORAGE_HANDOFF, handoff);
+  }
+
+  function schedulePoll(delay) {
+    if (pollTimer !== null) {
+      window.clearTimeout(pollTimer);
+    }
+    pollTimer = window.setTimeout(poll, delay);
+  }
+
+  function startHandoff() {
+    handoff.live = true;
+    saveHandoff();
+    schedulePoll(POLL_MS);
+  }
+
+  function stopHandoff() {
+    handoff.live = false;
+    saveHandoff();
+    if (pollTimer !== null) {
+      window.clearTimeout(pollTimer);
+      pollTimer = null;
+    }
+  }
+
+  function inboxEntries(messages) {
+    var entries = [];
+    (Array.isArray(messages) ? messages : []).forEach(function (message) {
+      if (
+        message &&
+        typeof message.text === "string" &&
+        message.text &&
+        typeof message.at === "number" &&
+        isFinite(message.at) &&
+        (message.from === "staff" || message.from === "system")
+      ) {
+        entries.push({ from: message.from, text: message.text, at: message.at });
+      }
+    });
+    return entries;
+  }
+
+  function poll() {
+    pollTimer = null;
+    if (!handoff.live || polling) {
+      return;
+    }
+    polling = true;
+    var asked = sender;
+    var url =
+      inboxUrl +
+      "?sender=" +
+      encodeURIComponent(sender) +
+      "&after=" +
+      encodeURIComponent(String(handoff.after));
+    window
+      .fetch(url, { method: "GET", credentials: "omit" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (inbox) {
+        if (asked !== sender || !inbox || typeof inbox !== "object") {
+          return; // a new conversation began meanwhile
+        }
+        inboxEntries(inbox.messages).forEach(function (entry) {
+          handoff.after = Math.max(handoff.after, entry.at);
+          add({ from: entry.from, text: entry.text });
+        });
+        saveHandoff();
+        if (inbox.handoff !== "live") {
+          stopHandoff();
+        }
+      })
+      .catch(function () {
+        /* the next round asks again */
+      })
+      .then(function () {
+        polling = false;
+        if (handoff.live && asked === sender) {
+          schedulePoll(POLL_MS);
+        }
+      });
+  }
+
   // --- talking to Rasa ------------------------------------------------------------------
 
   var waiting = false;
@@ -411,7 +564,18 @@
       })
       .then(function (messages) {
         var entries = botEntries(messages);
-        if (!entries.length) {
+        var markers = markersOf(messages);
+        if (markers.deleted) {
+          // Deleted on the server: forget it here too; the confirmation starts the new one.
+          forgetConversation();
+        }
+        if (markers.handoff === "live") {
+          startHandoff();
+        } else if (markers.handoff === "closed") {
+          stopHandoff();
+        }
+        // While the service center has the conversation, silence is no missing answer.
+        if (!entries.length && !handoff.live && !markers.handoff && !markers.deleted) {
           entries = [
             {
               from: "bot",
@@ -473,13 +637,20 @@
     launcher.focus();
   }
 
-  function newConversation() {
+  function forgetConversation() {
+    stopHandoff();
     sender = newSenderId();
     save(STORAGE_SENDER, sender);
+    handoff = { sender: sender, live: false, after: 0 };
+    saveHandoff();
     transcript = [];
     save(STORAGE_TRANSCRIPT, transcript);
-    showError("");
     renderAll();
+  }
+
+  function newConversation() {
+    forgetConversation();
+    showError("");
     input.value = "";
     input.focus();
   }
@@ -547,6 +718,9 @@
     renderAll();
     if (load(STORAGE_OPEN, false) === true) {
       open(false); // restored after a reload: the page keeps its focus
+    }
+    if (handoff.live) {
+      schedulePoll(0); // the service center still has the conversation
     }
   }
 
