@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 
 PASSWORD = "Servicecenter-Passwort-2026"
 ASK_FOR_A_PERSON = "Ich möchte bitte mit einem Menschen sprechen"
-CSRF = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
+CSRF = re.compile(r'name="csrf"\s+value="([^"]+)"')
 
 
 def create_account(stack: Stack, username: str, role: str, *departments: str) -> None:
@@ -58,7 +58,7 @@ class Staff:
         assert page.status_code == 200
         signed_in = self.http.post(
             "/intern/anmelden",
-            data={"username": username, "password": PASSWORD, "csrf_token": self.csrf(page.text)},
+            data={"username": username, "password": PASSWORD, "csrf": self.csrf(page.text)},
         )
         assert signed_in.status_code == 200, signed_in.text[:500]
         self.page = signed_in.text
@@ -79,7 +79,7 @@ class Staff:
 
     def post(self, path: str, **data: str) -> httpx.Response:
         page = self.http.get(path.rsplit("/", 1)[0])
-        response = self.http.post(path, data={**data, "csrf_token": self.csrf(page.text)})
+        response = self.http.post(path, data={**data, "csrf": self.csrf(page.text)})
         assert response.status_code == 200, response.text[:500]
         return response
 

@@ -8,6 +8,7 @@ the hand-back, and the bot answers again.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -75,8 +76,13 @@ def test_staff_take_over_a_widget_conversation_reply_and_hand_it_back(
 
     sign_in(page, stack)
     page.goto(f"{stack.backend_url}/intern/uebergaben")
-    # The newest ticket is this conversation's: open it from the queue.
-    page.get_by_role("link", name="Öffnen").first.click()
+    # Open this conversation's ticket from the queue: the one whose transcript has the marker.
+    links = page.get_by_role("link", name=re.compile(r"^Übergabe \d+$"))
+    targets = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    for target in targets:
+        page.goto(f"{stack.backend_url}{target}")
+        if marker in page.locator("main").inner_text():
+            break
     transcript = page.locator("main")
     expect(transcript).to_contain_text(f"{HOSTILE} {marker}")
     # Shown as text: no script ran, no image element was made from the citizen's text.
@@ -87,7 +93,7 @@ def test_staff_take_over_a_widget_conversation_reply_and_hand_it_back(
     expect(widget.log).to_contain_text("vom Servicecenter", timeout=20_000)
 
     page.get_by_label("Ihre Antwort").fill("Guten Tag, hier ist das Servicecenter.")
-    page.get_by_role("button", name="Senden").click()
+    page.get_by_role("button", name="Antwort senden").click()
     expect(widget.log).to_contain_text("Guten Tag, hier ist das Servicecenter.", timeout=20_000)
 
     page.get_by_role("button", name="Schließen und an den Bot zurückgeben").click()
