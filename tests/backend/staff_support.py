@@ -31,7 +31,7 @@ from backend.app.models import (
     StaffSession,
 )
 from backend.app.relay import RelayKind
-from backend.app.staff.auth import hash_password
+from backend.app.staff.auth import hash_password, start_session
 from tests.backend.builders import MOVE_SPEC, body, move_answers, submit
 from tests.backend.conftest import ManualClock, forms_dir, make_settings
 
@@ -45,7 +45,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 ACCOUNTS = {
     "sc": ("service_center", []),
     "clerk_a": ("clerk", ["buergerbuero"]),
-    "clerk_b": ("clerk", ["gewerbeamt"]),
+    "clerk_b": ("clerk", ["strassenverkehrsamt"]),
     "admin": ("admin", []),
 }
 
@@ -147,6 +147,16 @@ def add_matrix_accounts(app: FastAPI) -> None:
         add_account(app, username, role, departments)
 
 
+def session_for(app: FastAPI, web: httpx.AsyncClient, username: str) -> None:
+    """Sign the client in as ``username`` without the password (quick, for many requests)."""
+    with app.state.session_factory() as session:
+        account = session.scalar(select(StaffAccount).where(StaffAccount.username == username))
+        assert account is not None
+        token, _ = start_session(session, app.state.settings, account, app.state.clock.now())
+        session.commit()
+    web.cookies.set(SESSION_COOKIE, token, domain="intern.test")
+
+
 def csrf_in(html: str) -> str:
     match = CSRF.search(html)
     assert match, "no CSRF field in the page"
@@ -221,6 +231,19 @@ def open_ticket(
         return ticket.id
 
 
+async def submit_parking(app: FastAPI, api: httpx.AsyncClient) -> Application:
+    """A Bewohnerparkausweis: the strassenverkehrsamt receives all of it."""
+    response = await submit(api, body())
+    assert response.status_code == 201, response.text
+    with app.state.session_factory() as session:
+        application = session.scalar(
+            select(Application).where(Application.reference == response.json()["reference"])
+        )
+        assert application is not None
+        application.deliveries  # noqa: B018 - loaded for use after the session
+        return application
+
+
 async def submit_move(app: FastAPI, api: httpx.AsyncClient, **changes: Any) -> Application:
     """A move with a trade (buergerbuero and gewerbeamt), or without (buergerbuero only)."""
     response = await submit(api, body("umzug-test", move_answers(**changes)))
@@ -229,6 +252,7 @@ async def submit_move(app: FastAPI, api: httpx.AsyncClient, **changes: Any) -> A
     with app.state.session_factory() as session:
         application = session.scalar(select(Application).where(Application.reference == reference))
         assert application is not None
+        application.deliveries  # noqa: B018 - loaded for use after the session
         return application
 
 

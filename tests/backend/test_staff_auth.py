@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from backend.app.main import create_app
 from backend.app.models import LoginFailure, StaffAccount, StaffSession
+from tests.backend import staff_support
 from tests.backend.conftest import ManualClock, make_settings
-from tests.backend.staff_support import (  # noqa: F401 - fixtures
+from tests.backend.staff_support import (
     LOGIN_COOKIE,
     PASSWORD,
     SESSION_COOKIE,
     add_account,
-    api,
     browser,
     csrf_in,
     csrf_of,
     post,
-    relay,
     session_row,
     sign_in,
-    staff_app,
-    staff_settings,
-    web,
+)
+
+staff_settings, relay, staff_app, web = (
+    staff_support.staff_settings,
+    staff_support.relay,
+    staff_support.staff_app,
+    staff_support.web,
 )
 
 LOCKED = "Zu viele fehlgeschlagene Anmeldeversuche"
@@ -85,10 +91,8 @@ async def test_the_session_cookie_is_secure_httponly_strict_and_host_prefixed(
 
 
 async def test_plain_http_development_uses_cookies_without_prefix(
-    tmp_path, clock: ManualClock
-) -> None:  # type: ignore[no-untyped-def]
-    from backend.app.main import create_app
-
+    tmp_path: Path, clock: ManualClock
+) -> None:
     app = create_app(make_settings(tmp_path, staff_cookie_secure=False), clock)
     async with app.router.lifespan_context(app):
         add_account(app, "erika", "admin")
@@ -218,9 +222,13 @@ async def test_the_login_form_needs_its_double_submit_token(
     token = csrf_in(page.text)
     data = {"username": "erika", "password": PASSWORD}
     assert (await web.post("/intern/anmelden", data=data)).status_code == 403
-    assert (await web.post("/intern/anmelden", data={**data, "csrf": "x" + token})).status_code == 403
+    wrong = {**data, "csrf": "x" + token}
+    assert (await web.post("/intern/anmelden", data=wrong)).status_code == 403
     web.cookies.delete(LOGIN_COOKIE)
     assert (await web.post("/intern/anmelden", data={**data, "csrf": token})).status_code == 403
+    # Neither cookie nor field: two empty tokens are no match.
+    assert (await web.post("/intern/anmelden", data={**data, "csrf": ""})).status_code == 403
+    assert (await web.post("/intern/anmelden", data=data)).status_code == 403
     assert SESSION_COOKIE not in web.cookies
 
 

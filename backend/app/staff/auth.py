@@ -222,7 +222,12 @@ def client_address(request: Request) -> str:
 
 
 def tokens_match(expected: str, given: object) -> bool:
-    return isinstance(given, str) and hmac.compare_digest(expected.encode(), given.encode())
+    """Constant-time comparison; an empty token never matches (no cookie, no field)."""
+    return (
+        bool(expected)
+        and isinstance(given, str)
+        and hmac.compare_digest(expected.encode(), given.encode())
+    )
 
 
 def check_same_origin(request: Request) -> None:
