@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -109,27 +109,51 @@ class Submission(BaseModel):
     deliveries: list[DeliveryPlan]
 
 
+class HandoffTicket(BaseModel):
+    """A handoff ticket: ``live`` (a person joins the chat now) or ``callback`` (outside the
+    service center's hours; ``next_opening_at`` says when it opens again, if known)."""
+
+    ticket_id: int
+    kind: Literal["live", "callback"]
+    status: str
+    staffed: bool
+    next_opening_at: datetime | None
+
+
 Model = TypeVar("Model")
 
 
 class BackendClient:
-    """Async client of the backend API; pass ``transport`` to talk to a stand-in in tests."""
+    """Async client of the backend API; pass ``transport`` to talk to a stand-in in tests.
+
+    Every request carries the internal API's bearer token (``GOVBOT_INTERNAL_TOKEN``, by
+    default from the settings): the handoff and application routes require it.
+    """
 
     def __init__(
         self,
         base_url: str,
         timeout: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        token: str | None = None,
     ) -> None:
+        token = token or get_settings().internal_token_value
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout,
             transport=transport,
-            headers={"User-Agent": "govbot-actions"},
+            headers={"User-Agent": "govbot-actions", "Authorization": f"Bearer {token}"},
         )
 
     async def _request(
-        self, method: str, path: str, model: Any, *, params: Any = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        model: Any,
+        *,
+        params: Any = None,
+        json: Any = None,
+        ok: tuple[int, ...] = (200,),
     ) -> Any:
         try:
             response = await self._http.request(method, path, params=params, json=json)
@@ -139,8 +163,10 @@ class BackendClient:
             raise NotFound(path)
         if response.status_code == 429:
             raise TooManyAttempts(path)
-        if response.status_code != 200:
+        if response.status_code not in ok:
             raise BackendUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        if model is None:
+            return None
         try:
             return parse_obj_as(model, response.json())
         except (ValueError, ValidationError) as error:
@@ -224,6 +250,41 @@ class BackendClient:
         except (ValueError, ValidationError) as error:
             raise BackendUnavailable(f"POST {path}: unexpected body: {error}") from error
 
+    async def open_handoff(
+        self,
+        *,
+        sender_id: str,
+        channel: str,
+        reason: str,
+        topic: str | None,
+        transcript: list[dict[str, Any]],
+        form: dict[str, Any] | None,
+    ) -> HandoffTicket:
+        """Hand the conversation to the service center; an open ticket is returned as is."""
+        body = {
+            "sender_id": sender_id[:200],
+            "channel": channel,
+            "reason": reason,
+            "topic": topic,
+            "transcript": transcript,
+            "form": form,
+        }
+        result: HandoffTicket = await self._request(
+            "POST", "/api/v1/internal/handoffs", HandoffTicket, json=body, ok=(200, 201)
+        )
+        return result
+
+    async def set_handoff_contact(self, ticket_id: int, sender_id: str, contact: str) -> None:
+        """The phone number or e-mail address for a callback; NotFound if the ticket is closed."""
+        path = f"/api/v1/internal/handoffs/{int(ticket_id)}/contact"
+        body = {"sender_id": sender_id[:200], "contact": contact[:200]}
+        await self._request("PUT", path, None, json=body, ok=(200, 204))
+
+    async def delete_conversation(self, sender_id: str) -> None:
+        """Delete what the backend keeps of a conversation (handoff tickets, transcripts)."""
+        path = f"/api/v1/internal/conversations/{quote(sender_id[:200], safe='')}"
+        await self._request("DELETE", path, None, ok=(200, 204))
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -236,5 +297,9 @@ def shared_client() -> BackendClient:
     global _shared
     if _shared is None:
         settings = get_settings()
-        _shared = BackendClient(str(settings.backend_url), settings.backend_timeout)
+        _shared = BackendClient(
+            str(settings.backend_url),
+            settings.backend_timeout,
+            token=settings.internal_token_value,
+        )
     return _shared

@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AnyHttpUrl, BaseSettings, Field, root_validator
+from pydantic import AnyHttpUrl, BaseSettings, Field, SecretStr, root_validator
+
+# Stands in for GOVBOT_INTERNAL_TOKEN outside production; the backend accepts the same one
+# (backend/app/core/config.py) and production refuses it.
+DEVELOPMENT_INTERNAL_TOKEN = "govbot-development-internal-token"  # noqa: S105
+MIN_TOKEN_LENGTH = 32
 
 
 class ActionSettings(BaseSettings):
@@ -29,13 +34,38 @@ class ActionSettings(BaseSettings):
     # A fixed "now" for tests and demonstrations; refused in production.
     fixed_now: datetime | None = None
     environment: str = Field(default="development", env="GOVBOT_ENV")
+    # Bearer token of the backend's internal API (handoffs, applications); shared with the
+    # backend and the input channels.
+    internal_token: SecretStr | None = Field(default=None, env="GOVBOT_INTERNAL_TOKEN")
+    # The service center that takes handed-over conversations: the backend's variable, so
+    # that both name the same office (its contact is given when nobody can be reached).
+    handoff_department: str = Field(default="buergerbuero", env="BACKEND_HANDOFF_DEPARTMENT")
+    # Services and questions that always go to a person (data/handoff.yml), checked against
+    # the catalogue's services when loaded.
+    handoff_file: Path = Path("data/handoff.yml")
+    services_file: Path = Path("data/catalogue/services.yml")
 
     @root_validator(skip_on_failure=True)
-    def _refuse_test_clock_in_production(cls, values: dict[str, Any]) -> dict[str, Any]:
-        if values.get("environment") == "production" and values.get("fixed_now") is not None:
-            raise ValueError("ACTIONS_FIXED_NOW must not be set in production")
+    def _refuse_test_settings_in_production(cls, values: dict[str, Any]) -> dict[str, Any]:
+        if values.get("environment") == "production":
+            if values.get("fixed_now") is not None:
+                raise ValueError("ACTIONS_FIXED_NOW must not be set in production")
+            token = values.get("internal_token")
+            secret = token.get_secret_value() if token is not None else ""
+            if len(secret) < MIN_TOKEN_LENGTH or secret == DEVELOPMENT_INTERNAL_TOKEN:
+                raise ValueError(
+                    f"GOVBOT_INTERNAL_TOKEN needs at least {MIN_TOKEN_LENGTH} random characters "
+                    "in production"
+                )
         ZoneInfo(values["timezone"])
         return values
+
+    @property
+    def internal_token_value(self) -> str:
+        """The internal API's token (the development token outside production)."""
+        if self.internal_token is not None and self.internal_token.get_secret_value():
+            return self.internal_token.get_secret_value()
+        return DEVELOPMENT_INTERNAL_TOKEN
 
     def today(self) -> date:
         """The local date of "now", which is fixed in tests."""
