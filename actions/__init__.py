@@ -4,8 +4,20 @@ The action server imports this package and registers every Action subclass in th
 modules imported here.
 """
 
+from actions.conversation_deletion import ActionDeleteConversation
 from actions.fallback import ActionDefaultAskAffirmation
+from actions.handoff import ActionDefaultFallback, ActionHandoff
+from actions.handoff_contact import ActionHandoffContact, ValidateHandoffContactForm
 from actions.knowledge import ActionServiceKnowledge
 from actions.status import ActionCheckStatus
 
-__all__ = ["ActionCheckStatus", "ActionDefaultAskAffirmation", "ActionServiceKnowledge"]
+__all__ = [
+    "ActionCheckStatus",
+    "ActionDefaultAskAffirmation",
+    "ActionDefaultFallback",
+    "ActionDeleteConversation",
+    "ActionHandoff",
+    "ActionHandoffContact",
+    "ActionServiceKnowledge",
+    "ValidateHandoffContactForm",
+]

@@ -8,7 +8,8 @@ needs are asked, and answers that a changed answer made unnecessary are dropped.
 
 A message that is not an answer but a question or a wish to stop ("Was kostet das?",
 "abbrechen") is left alone: the form then rejects it, the rules answer it, and the form
-asks its question again.
+asks its question again. After three invalid answers in a row the conversation goes to a
+person of the service center, with the answers given so far (``actions/handoff.py``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.backend_client import BackendUnavailable, NotFound, shared_client
 from actions.forms import FORM_FAILURES, REQUESTED_SLOT, answers, find_field, get_registry
+from actions.handoff import hand_off
 from actions.knowledge import ASPECTS
 from forms import Field, FormContext, FormSpec, InvalidAnswer, normalize
 from forms.answers import check_against, fold
@@ -41,6 +42,10 @@ INTERRUPTIONS = frozenset(ASPECTS) | {
     "cancel",
     "goodbye",
 }
+# Asking for a person or to delete the conversation leaves the form whatever the question
+# (a free answer included) when the NLU is fairly sure.
+LEAVING_INTENTS = frozenset({"request_human", "delete_conversation"})
+INTERRUPTIONS |= LEAVING_INTENTS
 STOP_WORDS = frozenset({"abbrechen", "abbruch", "stopp", "stop", "beenden", "cancel"})
 STRUCTURED_CONFIDENCE = 0.5
 # A free answer starting like a question ("Wie in der Skizze: ...") without a question mark
@@ -59,8 +64,8 @@ QUESTION_WORDS = frozenset(
 OTHER_THAN_ANSWERS = frozenset(
     {"hilfe", "help", "tschuess", "tschuss", "auf wiedersehen", "bye", "ciao", "bist du ein bot"}
 )
-# After this many invalid answers in a row, the citizen is offered a person to talk to.
-FAILURES_BEFORE_OFFERING_HELP = 3
+# After this many invalid answers in a row, a person of the service center takes over.
+FAILURES_BEFORE_HANDOFF = 3
 # Actions that may run between the citizen's answer and its validation.
 _BETWEEN = {"action_listen", "action_session_start", "action_extract_slots"}
 
@@ -88,6 +93,8 @@ def understand(
     intent = message.get("intent") or {}
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
     if fold(text) in STOP_WORDS or (name == "cancel" and confidence >= STRUCTURED_CONFIDENCE):
+        raise Interruption
+    if name in LEAVING_INTENTS and confidence >= QUESTION_CONFIDENCE:
         raise Interruption
     interrupting = name in INTERRUPTIONS and (name != "correct_field" or names_a_field)
     if text.startswith("/"):
@@ -177,11 +184,20 @@ class SpecFormValidation(FormValidationAction, ABC):
                 return []
             except InvalidAnswer as invalid:
                 failures = int(tracker.get_slot(FORM_FAILURES) or 0) + 1
-                dispatcher.utter_message(text=invalid.hint)
-                if failures >= FAILURES_BEFORE_OFFERING_HELP:
-                    await self._offer_help(dispatcher, spec)
-                    failures = 0
-                events += [SlotSet(spec.slot(item.name), None), SlotSet(FORM_FAILURES, failures)]
+                if failures >= FAILURES_BEFORE_HANDOFF:
+                    done = await hand_off(dispatcher, tracker, "form_failures")
+                    reset = [SlotSet(spec.slot(item.name), None), SlotSet(FORM_FAILURES, 0)]
+                    if done.ticket is not None:
+                        # The form stops (its answers stay, and are in the ticket).
+                        return [*reset, *done.events]
+                    # Nobody reachable: the citizen got the contact; the question comes again.
+                    events += reset
+                else:
+                    dispatcher.utter_message(text=invalid.hint)
+                    events += [
+                        SlotSet(spec.slot(item.name), None),
+                        SlotSet(FORM_FAILURES, failures),
+                    ]
             else:
                 given[item.name] = value
                 events += [SlotSet(spec.slot(item.name), value), SlotSet(FORM_FAILURES, 0)]
@@ -195,28 +211,6 @@ class SpecFormValidation(FormValidationAction, ABC):
         missing = next((item for item in needed if given.get(item.name) is None), None)
         events.append(SlotSet(REQUESTED_SLOT, spec.slot(missing.name) if missing else None))
         return events
-
-    async def _offer_help(self, dispatcher: CollectingDispatcher, spec: FormSpec) -> None:
-        slug = spec.routes[0].department
-        try:
-            department = await shared_client().department(slug)
-        except (BackendUnavailable, NotFound) as error:
-            logger.warning("no contact for %s: %s", slug, error)
-            dispatcher.utter_message(response="utter_form_offer_help_general")
-            return
-        contact = " oder ".join(
-            part
-            for part in (
-                f"telefonisch unter {department.phone}" if department.phone else "",
-                f"per E-Mail an {department.email}" if department.email else "",
-            )
-            if part
-        )
-        dispatcher.utter_message(
-            response="utter_form_offer_help",
-            department=department.name,
-            contact=contact or "persönlich",
-        )
 
 
 def _make_validation_actions() -> list[type[SpecFormValidation]]:

@@ -4,11 +4,14 @@ One action serves every aspect: what it is and who may apply, how to apply, fees
 documents, processing time, the responsible office, where it is, and its opening hours.
 The service comes from the message (entity, or the backend's search over the citizen's
 own words) or from the conversation so far, so "und was kostet das?" keeps the topic.
+Questions that ``data/handoff.yml`` reserves for a person are handed over instead of
+answered (``actions/handoff.py``).
 """
 
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -26,6 +29,7 @@ from actions.backend_client import (
     shared_client,
 )
 from actions.forms import get_registry, start_events
+from actions.handoff import AlwaysHuman, hand_off, load_always_human
 from actions.opening_hours import opening_status_text
 from actions.settings import get_settings
 
@@ -47,6 +51,13 @@ OFFICE_ASPECTS = {"location", "responsible_office", "hours"}
 MAX_CHOICES = 5
 
 
+@lru_cache
+def always_human() -> AlwaysHuman:
+    """data/handoff.yml, read and checked once (the action server refuses to start on errors)."""
+    settings = get_settings()
+    return load_always_human(settings.handoff_file, settings.services_file, ASPECTS)
+
+
 def _entity(tracker: Tracker, name: str) -> str | None:
     for entity in tracker.latest_message.get("entities") or []:
         if entity.get("entity") == name and entity.get("value"):
@@ -57,6 +68,7 @@ def _entity(tracker: Tracker, name: str) -> str | None:
 class ActionServiceKnowledge(Action):
     def __init__(self, client: BackendClient | None = None) -> None:
         self._client = client
+        self._always_human = always_human()
 
     def name(self) -> str:
         return "action_service_knowledge"
@@ -70,6 +82,10 @@ class ActionServiceKnowledge(Action):
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         aspect = ASPECTS.get(intent or "") or tracker.get_slot("pending_aspect") or "info"
+        if intent in self._always_human.intents:
+            service = _entity(tracker, "service") or tracker.get_slot("service")
+            done = await hand_off(dispatcher, tracker, "topic", topic=service, client=self.client)
+            return [SlotSet("pending_aspect", None), *done.events]
         try:
             return await self._answer(dispatcher, tracker, aspect)
         except (BackendUnavailable, NotFound, TooManyAttempts) as error:
@@ -106,6 +122,21 @@ class ActionServiceKnowledge(Action):
 
         if len(candidates) == 1:
             service = candidates[0]
+            topic = [
+                SlotSet("service", service.slug),
+                SlotSet("department", service.department.slug),
+                SlotSet("pending_aspect", None),
+            ]
+            if self._always_human.applies(None, service.slug, aspect):
+                done = await hand_off(
+                    dispatcher,
+                    tracker,
+                    "topic",
+                    topic=service.slug,
+                    topic_name=service.name,
+                    client=self.client,
+                )
+                return [*topic, *done.events]
             spec = get_registry().specs.get(service.online_form or "")
             pending = tracker.get_slot("form_id") == getattr(spec, "id", None)
             if aspect == "apply" and pending and tracker.get_slot("form_stage"):
@@ -116,18 +147,9 @@ class ActionServiceKnowledge(Action):
                 dispatcher.utter_message(response=f"utter_intro_{spec.key}")
                 if spec.sample_data:
                     dispatcher.utter_message(response="utter_form_sample_notice")
-                return [
-                    SlotSet("service", service.slug),
-                    SlotSet("department", service.department.slug),
-                    SlotSet("pending_aspect", None),
-                    *start_events(spec, service.slug),
-                ]
+                return [*topic, *start_events(spec, service.slug)]
             await self._service_answer(dispatcher, aspect, service)
-            return [
-                SlotSet("service", service.slug),
-                SlotSet("department", service.department.slug),
-                SlotSet("pending_aspect", None),
-            ]
+            return topic
         if len(candidates) > 1:
             return self._ask_which(dispatcher, aspect, candidates)
 

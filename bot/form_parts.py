@@ -4,8 +4,9 @@ For each spec: a slot per field (filled only by the spec-driven validation actio
 form with its fields in order (the validation action asks only those the case needs), the
 question of each field (with buttons for choices and yes/no), the validation action's
 name, and the rules around the form: the summary when it is complete, and what happens
-when the citizen asks something, asks for help, wants to change an answer or to stop in
-the middle of it. ``python -m bot.generate`` writes them; a test checks they are in sync.
+when the citizen asks something, asks for help or for a person, wants to change an answer,
+to stop in the middle of it or to delete the conversation. ``python -m bot.generate``
+writes them; a test checks they are in sync.
 """
 
 from __future__ import annotations
@@ -129,6 +130,21 @@ def rules(specs: dict[str, FormSpec]) -> dict[str, Any]:
                     {"intent": "correct_field"},
                     {"action": "action_form_step"},
                     *back_to_form,
+                ],
+            },
+            {
+                "rule": f"{spec.title}: asking for a person in between hands over",
+                "condition": during,
+                "steps": [{"intent": "request_human"}, {"action": "action_handoff"}],
+            },
+            {
+                "rule": f"{spec.title}: deleting the conversation in between asks first",
+                "condition": during,
+                "steps": [
+                    {"intent": "delete_conversation"},
+                    {"action": "action_deactivate_loop"},
+                    {"active_loop": None},
+                    {"action": "utter_ask_delete_conversation"},
                 ],
             },
             {

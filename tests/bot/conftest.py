@@ -53,6 +53,9 @@ def render(message: dict[str, Any], domain: dict[str, Any]) -> str:
     """The text a citizen sees for a dispatched message, filled in from the domain."""
     if message.get("text"):
         return str(message["text"])
+    if message.get("custom") and not message.get("response"):
+        # A marker for the channels (e.g. the live handoff), not shown as text.
+        return json.dumps(message["custom"])
     template = domain["responses"][message["response"]][0]["text"]
     return str(template.format(**message))
 

@@ -131,28 +131,27 @@ async def test_an_invalid_answer_gets_a_hint_and_the_question_again(
     ]
 
 
-async def test_repeated_invalid_answers_offer_a_person(
+async def test_repeated_invalid_answers_hand_over_to_a_person(
     domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client, seen = backend_stub(
-        {
-            "/api/v1/departments/strassenverkehrsamt": {
-                "slug": "strassenverkehrsamt",
-                "name": "Straßenverkehrsamt",
-                "phone": "+49 0000 0000-400",
-                "email": "verkehr@musterstadt.example",
-            }
-        }
-    )
-    monkeypatch.setattr("actions.form_validation.shared_client", lambda: client)
+    ticket = {
+        "ticket_id": 3,
+        "kind": "live",
+        "status": "waiting",
+        "staffed": True,
+        "next_opening_at": None,
+    }
+    client, seen = backend_stub({"/api/v1/internal/handoffs": ticket})
+    monkeypatch.setattr("actions.handoff.shared_client", lambda: client)
     t = tracker(
         "0815",
         slots={**filled(vorname="Anna"), "requested_slot": slot("nachname"), "form_failures": 2},
     )
     events, messages = await validate(t, domain)
     assert SlotSet("form_failures", 0) in events
-    assert "Straßenverkehrsamt erreichen Sie telefonisch unter +49 0000 0000-400" in messages[1]
-    assert seen == ["/api/v1/departments/strassenverkehrsamt"]
+    assert ActiveLoop(None) in events  # the form stops; a person takes over (test_handoff.py)
+    assert "an einen Menschen weiter" in messages[0]
+    assert seen == ["/api/v1/internal/handoffs"]
 
 
 async def test_a_question_in_between_is_not_taken_as_an_answer(domain: dict[str, Any]) -> None:
