@@ -26,6 +26,8 @@ INTENT_DESCRIPTIONS = {
     "ask_processing_time": "Sie fragen, wie lange die Bearbeitung dauert",
     "ask_service_info": "Sie möchten wissen, was eine Leistung ist und wer sie bekommt",
     "ask_status": "Sie fragen nach dem Stand Ihres Antrags",
+    "request_human": "Sie möchten mit einem Menschen sprechen",
+    "delete_conversation": "Sie möchten, dass ich unser Gespräch lösche",
 }
 
 
