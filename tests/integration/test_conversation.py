@@ -40,14 +40,21 @@ def test_a_synonym_reaches_the_right_office(stack: Stack) -> None:
     assert texts[0].startswith("Öffnungszeiten Straßenverkehrsamt:")
 
 
-def test_unclear_messages_rephrase_once_then_give_up_politely(stack: Stack) -> None:
+def test_unclear_messages_rephrase_once_then_go_to_a_person(stack: Stack) -> None:
     # "/nlu_fallback" is what the NLU yields for a message it cannot classify confidently.
     first = stack.texts("fallback-1", "/nlu_fallback")
     assert first == [
         "Entschuldigung, das habe ich nicht verstanden. Könnten Sie Ihre Frage bitte mit "
         "anderen Worten stellen?"
     ]
-    second = stack.texts("fallback-1", "/nlu_fallback")
-    assert len(second) == 1 and "Servicecenter" in second[0]
-    # After giving up, the conversation goes on normally.
-    assert stack.texts("fallback-1", "Hallo")[0].startswith("Guten Tag!")
+    # The second time a person takes over (the service center is open on Wednesday 10:00).
+    second = stack.say("fallback-1", "/nlu_fallback")
+    texts = [m.get("text", "") for m in second]
+    assert texts[0].startswith("Das habe ich leider auch diesmal nicht verstanden."), second
+    assert any("Servicecenter" in text for text in texts), second
+    assert any(
+        (m.get("custom") or {}).get("govbot", {}).get("handoff") == "live" for m in second
+    ), second
+    # The bot stays silent now: the next message goes to the service center's ticket.
+    waiting = stack.texts("fallback-1", "Hallo")
+    assert waiting and "angekommen" in waiting[0], waiting
