@@ -197,12 +197,16 @@ async def reply(
 async def close(
     session: Session, relay: Relay, ticket: HandoffTicket, account: StaffAccount, now: datetime
 ) -> bool:
-    """Close the ticket and hand the conversation back to the bot."""
+    """Close the ticket and hand the conversation back to the bot.
+
+    A live conversation is closed only once the relay has handed it back: otherwise the bot
+    would stay silent in a conversation nobody sees any more. Returns False (and leaves the
+    ticket open, for another try) when the hand-back did not reach the Rasa server.
+    """
     if ticket.status == "closed":
         raise TicketConflict("closed")
-    delivered = True
-    if ticket.kind == "live":
-        delivered = await relay.send(ticket, "close", HANDED_BACK_TEXT)
+    if ticket.kind == "live" and not await relay.send(ticket, "close", HANDED_BACK_TEXT):
+        return False
     ticket.status = "closed"
     ticket.closed_at = now
     ticket.messages.append(
@@ -211,11 +215,11 @@ async def close(
             text=HANDED_BACK_TEXT if ticket.kind == "live" else "Rückrufwunsch erledigt.",
             at=now,
             author_id=account.id,
-            delivered=delivered if ticket.kind == "live" else None,
+            delivered=True if ticket.kind == "live" else None,
         )
     )
     session.commit()
-    return delivered
+    return True
 
 
 def delete_conversation(session: Session, sender_id: str) -> int:

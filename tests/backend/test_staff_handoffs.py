@@ -161,10 +161,17 @@ async def test_an_undelivered_message_is_stored_and_the_page_says_so(
     stored = ticket_of(staff_app, ticket_id).messages[-1]
     assert (stored.role, stored.text, stored.delivered) == ("staff", "Sind Sie noch da?", False)
 
+    # A hand-back that does not reach the chat server leaves the ticket open for another try:
+    # otherwise the assistant would stay silent in a conversation nobody sees any more.
     response = await post(staff_app, web, f"{base}/schliessen")
     assert "hinweis=schliessen_nicht_zugestellt" in response.headers["location"]
     page = (await web.get(response.headers["location"])).text
-    assert "Bitte melden Sie das der IT." in page
+    assert "Es bleibt offen; bitte versuchen Sie es gleich noch einmal." in page
+    assert ticket_of(staff_app, ticket_id).status == "active"
+    relay.delivers = True
+    response = await post(staff_app, web, f"{base}/schliessen")
+    assert "hinweis=geschlossen" in response.headers["location"]
+    assert ticket_of(staff_app, ticket_id).status == "closed"
 
 
 async def test_conflicts_are_explained_and_change_nothing(

@@ -20,6 +20,7 @@ ACTIONS = {
     "handoff.taken_over": "Übergabe übernommen",
     "handoff.replied": "Antwort gesendet",
     "handoff.closed": "Übergabe geschlossen",
+    "handoff.close_failed": "Rückgabe an den Bot gescheitert (Chat-Server nicht erreichbar)",
     "application.list_viewed": "Antragsliste angesehen",
     "application.viewed": "Antrag geöffnet",
     "application.pdf": "PDF heruntergeladen",

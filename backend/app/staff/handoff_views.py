@@ -69,9 +69,9 @@ NOTICES = {
     ),
     "schliessen_nicht_zugestellt": (
         "error",
-        "Das Gespräch ist hier geschlossen, aber der Chat-Server war nicht erreichbar: Die "
-        "Bürgerin oder der Bürger hat den Hinweis nicht erhalten, und der Assistent antwortet "
-        "dort womöglich noch nicht wieder. Bitte melden Sie das der IT.",
+        "Das Gespräch konnte nicht an den Assistenten zurückgegeben werden, weil der "
+        "Chat-Server nicht erreichbar ist. Es bleibt offen; bitte versuchen Sie es gleich noch "
+        "einmal. Hält die Störung an, melden Sie sie bitte der IT.",
     ),
     "konflikt_geschlossen": ("error", "Dieses Gespräch ist bereits geschlossen."),
     "konflikt_vergeben": (
@@ -265,13 +265,13 @@ async def close(
     ticket = _ticket(session, ticket_id)
     now = request.app.state.clock.now()
     try:
-        delivered = await handoffs.close(session, relay, ticket, staff.account, now)
+        closed = await handoffs.close(session, relay, ticket, staff.account, now)
     except handoffs.TicketConflict as conflict:
         return _page(ticket.id, CONFLICTS.get(str(conflict), "konflikt_geschlossen"))
-    audit.record(
-        session, now, staff.username, "handoff.closed", "handoff", ticket.id, delivered=delivered
-    )
+    # A hand-back that did not reach the chat server leaves the ticket open (see handoffs).
+    action = "handoff.closed" if closed else "handoff.close_failed"
+    audit.record(session, now, staff.username, action, "handoff", ticket.id)
     session.commit()
-    if not delivered:
+    if not closed:
         return _page(ticket.id, "schliessen_nicht_zugestellt")
     return _page(ticket.id, "geschlossen" if ticket.kind == "live" else "erledigt")
