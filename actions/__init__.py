@@ -9,6 +9,7 @@ from actions.fallback import ActionDefaultAskAffirmation
 from actions.handoff import ActionDefaultFallback, ActionHandoff
 from actions.handoff_contact import ActionHandoffContact, ValidateHandoffContactForm
 from actions.knowledge import ActionServiceKnowledge
+from actions.session import ActionSessionStart
 from actions.status import ActionCheckStatus
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "ActionHandoff",
     "ActionHandoffContact",
     "ActionServiceKnowledge",
+    "ActionSessionStart",
     "ValidateHandoffContactForm",
 ]

@@ -40,8 +40,9 @@ from actions.handoff import (
 )
 from actions.handoff_contact import ActionHandoffContact, ValidateHandoffContactForm
 from actions.knowledge import ASPECTS, ActionServiceKnowledge, always_human
+from actions.session import ActionSessionStart
 from actions.settings import DEVELOPMENT_INTERNAL_TOKEN, get_settings
-from tests.bot.conftest import ROOT, render
+from tests.bot.conftest import ROOT, make_tracker, render
 from tests.bot.test_knowledge_action import BUERGERBUERO, PASS
 
 T0 = 1796202000.0  # 2026-12-02 10:00:00 Europe/Berlin (09:00 UTC)
@@ -623,3 +624,18 @@ async def test_a_phone_number_and_an_email_are_both_kept(domain: dict[str, Any])
     tracker = contact_tracker("0176 12345678 oder a@example.org, egal")
     events, _ = await run(ValidateHandoffContactForm(), tracker, domain)
     assert events[0] == SlotSet("handoff_contact", "a@example.org oder +4917612345678")
+
+
+async def test_a_new_session_keeps_a_conversation_with_staff_silent(
+    domain: dict[str, Any],
+) -> None:
+    dispatcher = CollectingDispatcher()
+    paused = make_tracker("Hallo?", "greet")
+    paused._paused = True  # as the Rasa server sends a paused conversation
+    events = await ActionSessionStart().run(dispatcher, paused, domain)
+    assert [e["event"] for e in events] == ["session_started", "pause", "action"]
+    assert events[-1]["name"] == "action_listen"
+
+    events = await ActionSessionStart().run(dispatcher, make_tracker("Hallo", "greet"), domain)
+    assert [e["event"] for e in events] == ["session_started", "action"]
+    assert dispatcher.messages == []
