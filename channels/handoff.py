@@ -10,8 +10,12 @@ conversations get the text through the Bot API, as plain text; the web widget fe
 from the REST channel's inbox (``GET /webhooks/rest/inbox``).
 
 Answers: 200 ``{"delivered": true}``; 401 without the token; 400 for a bad body; 404 when
-there is no such conversation; 502 ``{"delivered": false}`` when Telegram did not take the
-text (a reply is then not written into the tracker; a hand-back still is).
+there is no such conversation; 409 ``{"delivered": false}`` for a reply to a conversation
+that is not with the service center (any more): nobody would read it, the widget has stopped
+asking the inbox and the citizen's answers go to the bot; 502 ``{"delivered": false}`` when
+Telegram did not take a reply (it is then not written into the tracker). A hand-back always
+happens and answers 200, ``"delivered": false`` when Telegram did not show its notice (a
+chat that has blocked the bot would otherwise keep the ticket open for good).
 
 The citizen's side (messages to the service center) is ``channels.citizen_handoff``. The
 reverse proxy must never publish ``/webhooks/handoff/``.
@@ -137,6 +141,9 @@ class HandoffRelayInput(InputChannel):
             tracker = await store.retrieve(request.sender_id)
             if tracker is None:
                 return _problem(404, "not_found", "no such conversation")
+            if request.kind == "message" and not tracker.is_paused():
+                # Restarted, or a new session began: the bot has the conversation again.
+                return response.json({"delivered": False, "error": "not_in_handoff"}, status=409)
             delivered = True
             if request.channel == "telegram":
                 delivered = await self.to_telegram(request.sender_id, request.text)
@@ -160,6 +167,9 @@ class HandoffRelayInput(InputChannel):
                 # The bot's next turn starts like any other: after listening.
                 tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
             await store.save(tracker)
+        if request.kind == "close":
+            # Handed back whether or not Telegram showed the notice: the ticket may close.
+            return response.json({"delivered": delivered})
         if not delivered:
             return response.json({"delivered": False, "error": "telegram"}, status=502)
         return response.json({"delivered": True})

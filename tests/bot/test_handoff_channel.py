@@ -495,10 +495,36 @@ async def test_a_reply_telegram_refuses_is_a_502_and_not_in_the_transcript(rasa:
     assert tracker is not None and tracker.is_paused()
     assert not [e for e in tracker.events if isinstance(e, BotUttered) and e.metadata]
 
-    # The hand-back happens even so: the bot must not stay silent for good.
-    assert (await rasa.relay(relay_body(sender, "close", HANDED_BACK))).status_code == 502
+    # The hand-back happens even so: the bot must not stay silent for good. It answers 200,
+    # so that the backend closes the ticket (a chat that blocked the bot would keep it open
+    # for good otherwise); "delivered" says that the notice did not reach the chat.
+    answer = await rasa.relay(relay_body(sender, "close", HANDED_BACK))
+    assert answer.status_code == 200
+    assert answer.json()["delivered"] is False
     tracker = await rasa.tracker(sender)
     assert tracker is not None and not tracker.is_paused()
+
+
+@pytest.mark.parametrize("sender", ["web-5", f"telegram-{CHAT}"])
+async def test_a_reply_to_a_conversation_the_bot_has_again_is_refused(
+    rasa: Rasa, sender: str
+) -> None:
+    # A conversation that is not (any more) with the service center, e.g. after a restart
+    # or a new session: nobody reads the inbox, the citizen's answers go to the bot.
+    if sender.startswith("telegram-"):
+        await rasa.telegram("Hallo")
+    else:
+        await rasa.say(sender, "Hallo")
+    before = len(rasa.telegram_api.sent())
+    answer = await rasa.relay(relay_body(sender, text="Sind Sie noch da?"))
+    assert answer.status_code == 409
+    assert answer.json()["delivered"] is False
+    assert len(rasa.telegram_api.sent()) == before
+    tracker = await rasa.tracker(sender)
+    assert tracker is not None
+    assert not [e for e in tracker.events if isinstance(e, BotUttered) and e.metadata]
+    # The hand-back still goes through, so that staff can close the ticket.
+    assert (await rasa.relay(relay_body(sender, "close", HANDED_BACK))).status_code == 200
 
 
 # --- deleting a conversation ---------------------------------------------------------------
