@@ -53,6 +53,11 @@ class RasaRelay:
         except httpx.HTTPError as error:
             logger.warning("relay to ticket %s failed: %s", ticket.id, type(error).__name__)
             return False
+        if kind == "close" and response.status_code == 404:
+            # The conversation is gone (deleted by the citizen, or by the retention job):
+            # nothing is left to hand back, and a ticket kept open for it could never close.
+            logger.info("hand-back of ticket %s: the conversation no longer exists", ticket.id)
+            return True
         if response.status_code != 200:
             logger.warning("relay to ticket %s answered %s", ticket.id, response.status_code)
             return False
