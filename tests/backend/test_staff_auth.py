@@ -21,6 +21,7 @@ from tests.backend.staff_support import (
     browser,
     csrf_in,
     csrf_of,
+    open_ticket,
     post,
     session_row,
     sign_in,
@@ -279,6 +280,25 @@ async def test_a_session_ends_after_the_idle_time(
     assert (await web.get("/intern/konten")).status_code == 200
     clock.advance(minutes=idle)
     assert (await web.get("/intern/konten")).headers["location"] == "/intern/anmelden"
+    assert session_row(staff_app, web) is None
+
+
+async def test_the_transcript_pages_polling_does_not_keep_a_session_alive(
+    staff_app: FastAPI, web: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    # A transcript page left open on an unattended desk asks for new messages every few
+    # seconds; that is not activity of a person and must not defeat the idle time.
+    add_account(staff_app, "sabine", "service_center")
+    ticket_id = open_ticket(staff_app)
+    await sign_in(web, "sabine")
+    poll = f"/intern/uebergaben/{ticket_id}/nachrichten"
+    idle = staff_app.state.settings.staff_idle_minutes
+    for _ in range(3):
+        clock.advance(minutes=idle / 3 - 1)
+        assert (await web.get(poll)).status_code == 200
+    clock.advance(minutes=4)
+    assert (await web.get(poll)).status_code == 401
+    assert (await web.get(f"/intern/uebergaben/{ticket_id}")).status_code == 303
     assert session_row(staff_app, web) is None
 
 

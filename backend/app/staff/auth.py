@@ -149,10 +149,12 @@ def start_session(
     return token, row
 
 
-def session_of(request: Request, session: Session) -> StaffSession | None:
+def session_of(request: Request, session: Session, touch: bool = True) -> StaffSession | None:
     """The session the request's cookie names, if it is still valid; touched as seen now.
 
-    An expired session, or one of a deactivated account, is deleted.
+    An expired session, or one of a deactivated account, is deleted. ``touch=False`` (the
+    pages' background polling) leaves the idle time running: a page left open on an
+    unattended desk must not keep its session alive.
     """
     settings: Settings = request.app.state.settings
     token = request.cookies.get(cookie_name(settings, SESSION_COOKIE))
@@ -167,7 +169,8 @@ def session_of(request: Request, session: Session) -> StaffSession | None:
         session.delete(row)
         session.commit()
         return None
-    row.last_seen_at = now
+    if touch:
+        row.last_seen_at = now
     session.commit()
     return row
 
@@ -266,7 +269,8 @@ def require(*roles: str, api: bool = False) -> Callable[..., Staff]:
     """A dependency: the signed-in member of staff, who must have one of ``roles``."""
 
     def dependency(request: Request, session: SessionDep) -> Staff:
-        row = session_of(request, session)
+        # The JSON routes are the pages' polling, not something a person did.
+        row = session_of(request, session, touch=not api)
         if row is None:
             raise LoginRequired(api=api)
         if row.account.role not in roles:
