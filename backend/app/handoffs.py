@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.app.catalogue import Closure
@@ -29,7 +29,13 @@ from backend.app.relay import Relay
 
 OPEN_STATUSES = ("waiting", "active")
 ROLES = ("citizen", "bot", "staff", "system")
-REASONS = ("requested", "fallback", "form_failures", "topic")
+# Why the bot handed the conversation over, as staff read it.
+REASONS = {
+    "requested": "Wunsch nach einer Person",
+    "fallback": "Der Assistent hat mehrmals nicht verstanden",
+    "form_failures": "Wiederholt ungültige Angaben im Formular",
+    "topic": "Thema wird immer persönlich bearbeitet",
+}
 
 # What the citizen is told while nobody has taken the conversation over yet.
 WAITING_REPLY = (
@@ -126,6 +132,12 @@ def open_ticket(
         HandoffMessage(role=entry["role"], text=entry["text"], at=entry["at"])
         for entry in transcript
     ]
+    # Where the bot stopped: what the citizen writes from here on is for staff.
+    ticket.messages.append(
+        HandoffMessage(
+            role="system", text=f"An das Servicecenter übergeben: {REASONS[reason]}.", at=now
+        )
+    )
     session.add(ticket)
     session.commit()
     return ticket
@@ -163,9 +175,22 @@ async def take_over(
         raise TicketConflict("closed")
     if ticket.status == "active" and ticket.assigned_to_id not in (None, account.id):
         raise TicketConflict("taken")
-    ticket.status = "active"
-    ticket.assigned_to_id = account.id
-    ticket.taken_at = ticket.taken_at or now
+    # Claimed in the database before the citizen is told: of two members of staff pressing
+    # "Übernehmen" at once, exactly one gets the conversation.
+    claimed = session.execute(
+        update(HandoffTicket)
+        .where(
+            HandoffTicket.id == ticket.id,
+            HandoffTicket.status != "closed",
+            or_(HandoffTicket.assigned_to_id.is_(None), HandoffTicket.assigned_to_id == account.id),
+        )
+        .values(status="active", assigned_to_id=account.id, taken_at=ticket.taken_at or now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    session.refresh(ticket)
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise TicketConflict("closed" if ticket.status == "closed" else "taken")
     text = taken_over_text(account)
     delivered = await relay.send(ticket, "message", text) if ticket.kind == "live" else False
     ticket.messages.append(

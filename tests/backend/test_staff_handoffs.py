@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from backend.app import handoffs
-from backend.app.models import HandoffMessage, HandoffTicket
+from backend.app.models import HandoffMessage, HandoffTicket, StaffAccount
 from tests.backend import staff_support
 from tests.backend.conftest import ManualClock
 from tests.backend.staff_support import (
@@ -289,3 +289,26 @@ async def test_the_script_builds_messages_with_text_content_only(staff_app: Fast
     assert "textContent" in script
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script
     assert "eval(" not in script and "document.write" not in script
+
+
+async def test_of_two_staff_taking_over_at_once_exactly_one_gets_the_conversation(
+    staff_app: FastAPI, relay: RecordingRelay
+) -> None:
+    ticket_id = open_ticket(staff_app)
+    first_id = add_account(staff_app, "anna", "service_center")
+    second_id = add_account(staff_app, "ben", "service_center")
+    factory = staff_app.state.session_factory
+    now = staff_app.state.clock.now()
+    # Both pages were loaded while the ticket was waiting: both see it free.
+    with factory() as first_session, factory() as second_session:
+        first_ticket = first_session.get(HandoffTicket, ticket_id)
+        second_ticket = second_session.get(HandoffTicket, ticket_id)
+        assert first_ticket.status == second_ticket.status == "waiting"
+        first = first_session.get(StaffAccount, first_id)
+        second = second_session.get(StaffAccount, second_id)
+        assert await handoffs.take_over(first_session, relay, first_ticket, first, now)
+        with pytest.raises(handoffs.TicketConflict):
+            await handoffs.take_over(second_session, relay, second_ticket, second, now)
+    assert ticket_of(staff_app, ticket_id).assigned_to_id == first_id
+    # The citizen was told once, about the one who has the conversation.
+    assert [sent.text for sent in relay.sent] == [handoffs.taken_over_text(first)]

@@ -35,12 +35,7 @@ CLOSED_DAYS = 7
 REPLY_LENGTH = 4000
 
 CHANNELS = {"rest": "Website", "telegram": "Telegram"}
-REASONS = {
-    "requested": "Wunsch nach einer Person",
-    "fallback": "Der Assistent hat mehrmals nicht verstanden",
-    "form_failures": "Wiederholt ungültige Angaben im Formular",
-    "topic": "Thema wird immer persönlich bearbeitet",
-}
+REASONS = handoffs.REASONS
 KINDS = {"live": "Live-Chat", "callback": "Rückrufwunsch"}
 STATUSES = {"waiting": "wartet", "active": "in Bearbeitung", "closed": "geschlossen"}
 ROLES = {

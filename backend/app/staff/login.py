@@ -102,14 +102,15 @@ def login(
     now = request.app.state.clock.now()
     name = username.strip().casefold()
     keys = failure_keys(name, client_address(request))
-    attempted = name[: audit.ACTOR_LENGTH] or "(leer)"
+    account = session.scalar(select(StaffAccount).where(StaffAccount.username == name))
+    # Only a real account's name goes into the audit log: what was typed may be a password.
+    attempted = account.username if account is not None else "(unbekannt)"
     if too_many_failures(session, settings, keys, now):
         audit.record(session, now, attempted, "login.refused")
         session.commit()
         message = LOCKED.format(minutes=settings.staff_login_window_minutes)
         return _login_page(request, 429, error=message, username=username[:64])
 
-    account = session.scalar(select(StaffAccount).where(StaffAccount.username == name))
     valid = verify_password(account.password_hash if account else None, password)
     if account is None or not valid or not account.active or account.role not in ROLES:
         record_failure(session, keys, now)
