@@ -69,7 +69,6 @@ def main() -> int:
                        -d '{{"sender": "test", "message": "Wann hat das Bürgerbüro geöffnet?"}}'
     Web widget demo: {backend}/demo
     Backend API:     {backend}/docs
-    socket.io:       {rasa}/socket.io/
 
     Stop everything with Ctrl-C.
 """,

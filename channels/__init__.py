@@ -1,4 +1,4 @@
-"""Input channels of the Rasa server (REST for now; the widget's socket.io is Rasa's own).
+"""Input channels of the Rasa server: REST (the web widget), Telegram, and the staff relay.
 
 Rasa imports our channel modules (bot/credentials.yml) in the process that serves, after it
 has set up its logging; importing this package is therefore the hook that installs the
