@@ -31,6 +31,11 @@ HANDOFF_OVER = (
     "Das Gespräch mit dem Servicecenter ist bereits beendet. Sie schreiben wieder mit dem "
     "automatisierten Assistenten der Stadt. Bitte stellen Sie Ihre Frage noch einmal."
 )
+NOT_DELETED = (
+    "Entschuldigung, ich muss mich korrigieren: Der Chatverlauf konnte gerade nicht vollständig "
+    "gelöscht werden. Bitte versuchen Sie es später noch einmal oder wenden Sie sich an das "
+    "Servicecenter der Stadt."
+)
 TEXT_ONLY = (
     "Diese Nachricht kann ich nicht an das Servicecenter weitergeben. Bitte schreiben Sie Ihr "
     "Anliegen als Text mit höchstens {limit} Zeichen."
@@ -70,8 +75,13 @@ class CitizenHandoff:
             if tracker is None:
                 return AfterMessage()
             if conversations.asks_for_deletion(tracker):
-                deleted = await conversations.delete_conversation(agent, sender_id)
-                return AfterMessage(deleted=deleted)
+                try:
+                    deleted = await conversations.delete_conversation(agent, sender_id)
+                except Exception:
+                    logger.exception("conversation could not be deleted")
+                    deleted = False
+                # The bot has already confirmed; if the store could not, the citizen hears so.
+                return AfterMessage([] if deleted else [NOT_DELETED], deleted=deleted)
             if not conversations.waiting_for_staff(tracker):
                 return AfterMessage()
         except Exception:

@@ -44,8 +44,9 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
+from channels import conversations
 from channels.backend import MESSAGES_PATH, HandoffBackend
-from channels.citizen_handoff import HANDOFF_OVER, NOT_PASSED_ON, TEXT_ONLY
+from channels.citizen_handoff import HANDOFF_OVER, NOT_DELETED, NOT_PASSED_ON, TEXT_ONLY
 from channels.handoff import HandoffRelayInput
 from channels.rest import CitizenRestInput
 from channels.settings import DEVELOPMENT_INTERNAL_TOKEN, ChannelSettings, TelegramSettings
@@ -570,6 +571,22 @@ async def test_telegram_deletes_without_sending_the_marker(sql_rasa: Rasa, tmp_p
     await sql_rasa.telegram("Löschen")
     assert sql_rasa.telegram_api.texts() == ["Ihr Gespräch ist gelöscht."]
     assert rows(tmp_path / "tracker.sqlite3", f"telegram-{CHAT}") == 0
+
+
+async def test_a_store_that_cannot_delete_makes_the_channel_correct_the_confirmation(
+    rasa: Rasa, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def cannot_delete(agent: Any, sender_id: str) -> bool:
+        return False
+
+    monkeypatch.setattr(conversations, "delete_conversation", cannot_delete)
+    await rasa.say("web-stays", "Hallo")
+    answer = await rasa.say("web-stays", "Löschen")
+    assert [m.get("text") for m in answer if "text" in m] == [
+        "Ihr Gespräch ist gelöscht.",
+        NOT_DELETED,
+    ]
+    assert await rasa.tracker("web-stays") is not None
 
 
 # --- settings ------------------------------------------------------------------------------
