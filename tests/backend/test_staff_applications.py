@@ -211,3 +211,24 @@ async def test_reopening_clears_the_closing_time(
     with staff_app.state.session_factory() as session:
         stored = session.get(Application, move.id)
         assert stored is not None and stored.closed_at is None
+
+
+async def test_an_application_is_decided_only_when_every_receiving_department_decided(
+    staff_app: FastAPI, api: httpx.AsyncClient, accounts: None, clock: ManualClock
+) -> None:
+    move = await submit_move(staff_app, api)  # Bürgerbüro and Gewerbeamt
+
+    def closed_at() -> object:
+        with staff_app.state.session_factory() as session:
+            stored = session.get(Application, move.id)
+            assert stored is not None
+            return stored.closed_at
+
+    async with as_clerk(staff_app, "buerger") as web:
+        await post(staff_app, web, f"/intern/antraege/{move.id}/status", {"status": "completed"})
+    # The Gewerbeamt still works on its part: retention must not start counting.
+    assert closed_at() is None
+    clock.advance(days=3)
+    async with as_clerk(staff_app, "gewerbe") as web:
+        await post(staff_app, web, f"/intern/antraege/{move.id}/status", {"status": "rejected"})
+    assert closed_at() == clock.now()

@@ -284,7 +284,6 @@ def change_status(
     application.status = status
     application.status_note = note or None
     application.updated_at = now
-    application.closed_at = now if status in FINAL_STATUSES else None
     session.add(
         ApplicationEvent(
             application_id=application.id,
@@ -295,6 +294,18 @@ def change_status(
             at=now,
         )
     )
+    session.flush()
+    # Decided only when every receiving department's latest status is final: retention
+    # counts from here (data/retention.yml), and a department still at work keeps it alive.
+    latest: dict[str, str] = {}
+    for event in session.scalars(
+        select(ApplicationEvent)
+        .where(ApplicationEvent.application_id == application.id)
+        .order_by(ApplicationEvent.id)
+    ):
+        latest[event.department_slug] = event.status
+    decided = all(latest.get(d.department_slug) in FINAL_STATUSES for d in application.deliveries)
+    application.closed_at = (application.closed_at or now) if decided else None
     # The note is the clerk's text for the citizen; the log keeps only that there was one.
     audit.record(
         session,
