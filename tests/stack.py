@@ -7,6 +7,7 @@ process is started the way the Procfile starts it, with its databases in ``state
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import time
@@ -34,6 +35,14 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)  # type: ignore[type-arg]
+    # The internal API's token shared by the three processes: a fresh one per stack, as in
+    # production, rather than the development token.
+    internal_token: str = field(default_factory=lambda: secrets.token_hex(32))
+
+    @property
+    def internal_headers(self) -> dict[str, str]:
+        """What the action server and the channels send to the backend's internal API."""
+        return {"Authorization": f"Bearer {self.internal_token}"}
 
     @property
     def backend_url(self) -> str:
@@ -68,6 +77,7 @@ class Stack:
             "RASA_ACTION_ENDPOINT_URL": f"{self.actions_url}/webhook",
             "RASA_TRACKER_DB": str(self.state / "tracker.sqlite3"),
             "RASA_ENABLE_API": "false",
+            "GOVBOT_INTERNAL_TOKEN": self.internal_token,
             # As the Procfile does: the backend's demo page embeds the web widget, which
             # talks to this Rasa server.
             "RASA_CORS": self.backend_url,

@@ -481,7 +481,9 @@ def application_rows(stack: Stack, sender: str) -> list[dict[str, Any]]:
 def delivered(stack: Stack, reference: str, timeout: float = 60.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        status = httpx.get(f"{stack.backend_url}/api/v1/applications/{reference}").json()
+        status = httpx.get(
+            f"{stack.backend_url}/api/v1/applications/{reference}", headers=stack.internal_headers
+        ).json()
         states = {d["status"] for d in status["deliveries"]}
         if states == {"delivered"} or time.monotonic() > deadline:
             return dict(status)
@@ -565,14 +567,20 @@ def test_the_backend_checks_submissions_that_bypass_the_bot(stack: Stack) -> Non
     url = f"{stack.backend_url}/api/v1/applications"
     answers = {**SCRIPTS[0].expected, "postleitzahl": "99999", "gueltig_ab": "2020-01-01"}
     body = {"form": "bewohnerparkausweis", "answers": answers, "conversation_id": "bypass"}
-    refused = httpx.post(url, json=body, headers={"Idempotency-Key": "bypass-refused-1"})
+    # Without the internal token nobody but the bot submits.
+    assert httpx.post(url, json=body, headers={"Idempotency-Key": "b-0"}).status_code == 401
+    refused = httpx.post(
+        url,
+        json=body,
+        headers={**stack.internal_headers, "Idempotency-Key": "bypass-refused-1"},
+    )
     assert refused.status_code == 422
     errors = refused.json()["detail"]["errors"]
     assert set(errors) == {"postleitzahl", "gueltig_ab"}
     assert "99999" not in refused.text  # the submitted values are not echoed
 
     body["answers"] = SCRIPTS[0].expected
-    headers = {"Idempotency-Key": "bypass-duplicate-1"}
+    headers = {**stack.internal_headers, "Idempotency-Key": "bypass-duplicate-1"}
     first = httpx.post(url, json=body, headers=headers)
     again = httpx.post(url, json=body, headers=headers)
     assert (first.status_code, again.status_code) == (201, 200)
