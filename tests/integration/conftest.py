@@ -8,12 +8,14 @@ which the model was never trained on.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from playwright.sync_api import Browser, sync_playwright
 
 from bot.model import model_path
 from tests.stack import ROOT, Stack
@@ -85,3 +87,26 @@ def stack(
         yield running
     finally:
         running.stop()
+
+
+# Debian's chromium, driven by Playwright (never a downloaded browser); one per test session
+# for the widget's and the staff intranet's browser tests.
+CHROMIUM = os.environ.get("GOVBOT_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if os.environ.get("GOVBOT_SKIP_BROWSER") == "1":
+        pytest.skip("GOVBOT_SKIP_BROWSER=1: the web widget's browser tests are skipped")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"no chromium at {CHROMIUM}: install Debian's package (`apt-get install chromium`) "
+            "or set GOVBOT_CHROMIUM to a chromium binary. Without a browser, set "
+            "GOVBOT_SKIP_BROWSER=1 to skip these tests on purpose."
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -17,10 +17,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.integration.test_handoff import ASK_FOR_A_PERSON, PASSWORD, create_account
-from tests.integration.test_widget import (  # noqa: F401 - browser and widget are fixtures
+from tests.integration.test_widget import (  # noqa: F401 - widget is a fixture
     DESKTOP,
     Widget,
-    browser,
     widget,
 )
 from tests.stack import Stack
@@ -31,7 +30,7 @@ HOSTILE = "<script>alert('xss')</script> und <img src=x onerror=alert('img')> bi
 
 
 @pytest.fixture
-def staff_page(browser: Browser, stack: Stack) -> Iterator[tuple[Page, list[str]]]:  # noqa: F811
+def staff_page(browser: Browser, stack: Stack) -> Iterator[tuple[Page, list[str]]]:
     context = browser.new_context(viewport=DESKTOP, locale="de-DE")  # type: ignore[arg-type]
     page = context.new_page()
     problems: list[str] = []

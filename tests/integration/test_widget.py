@@ -20,14 +20,13 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.integration.test_forms import REFERENCE, SCRIPTS, SPECS, SUMMARY, asked_field
 from tests.stack import ROOT, Stack
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = os.environ.get("GOVBOT_CHROMIUM", "/usr/bin/chromium")
 WEBHOOK = "**/webhooks/rest/webhook"
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 390, "height": 844}
@@ -40,24 +39,6 @@ HOSTILE_TEXT = (
     "Mail: mailto:buergerbuero@musterstadt.example, "
     "[Telefon](tel:+49123456789), [Daten](data:text/html,<b>x</b>), [Datei](file:///etc/passwd)"
 )
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if os.environ.get("GOVBOT_SKIP_BROWSER") == "1":
-        pytest.skip("GOVBOT_SKIP_BROWSER=1: the web widget's browser tests are skipped")
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"no chromium at {CHROMIUM}: install Debian's package (`apt-get install chromium`) "
-            "or set GOVBOT_CHROMIUM to a chromium binary. Without a browser, set "
-            "GOVBOT_SKIP_BROWSER=1 to skip these tests on purpose."
-        )
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @dataclass
