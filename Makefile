@@ -99,8 +99,12 @@ test-nlu: train ## the held-out NLU test file must meet the accuracy targets (0.
 	$(BOT_PY) -m bot.evaluate --held-out-only --check --tolerance 0.01
 
 .PHONY: eval
-eval: train ## NLU report (held-out file and cross-validation) into docs/eval/
+eval: train ## NLU report (held-out file, cross-validation, out-of-scope rejection) into docs/eval/
 	$(BOT_PY) -m bot.evaluate --output docs/eval
+
+.PHONY: eval-oos
+eval-oos: train ## only the out-of-scope rejection section of docs/eval/README.md (a few minutes)
+	$(BOT_PY) -m bot.evaluate --oos-only --output docs/eval
 
 .PHONY: test-integration
 test-integration: train ## the real backend, action server and Rasa server on loopback

@@ -1,0 +1,201 @@
+"""The out-of-scope counting of `make eval` (bot/evaluate.py), without a trained model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import evaluate
+from bot.evaluate import Message, Prediction, Rejection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def predicted(intent: str, confidence: float, label: str = "weather", text: str = "") -> Prediction:
+    return Prediction(text=text or f"{intent} {confidence}", label=label, intent=intent,
+                      confidence=confidence)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("intent", "confidence", "rejected"),
+    [
+        ("out_of_scope", 0.99, True),
+        ("nlu_fallback", 0.55, True),
+        ("ask_fees", 0.54, True),  # below the threshold
+        ("ask_fees", 0.55, False),  # at the threshold: the FallbackClassifier lets it pass
+        ("ask_fees", 0.97, False),
+    ],
+)
+def test_a_message_is_rejected_by_intent_or_by_low_confidence(
+    intent: str, confidence: float, rejected: bool
+) -> None:
+    assert evaluate.is_rejected(intent, confidence, threshold=0.55) is rejected
+
+
+def test_rates_count_off_topic_and_in_scope_messages_separately() -> None:
+    rejection = Rejection(
+        threshold=0.5,
+        off_topic=[
+            predicted("out_of_scope", 0.9),
+            predicted("nlu_fallback", 0.5),
+            predicted("greet", 0.3, label="nonsense"),  # low confidence: rejected
+            predicted("ask_opening_hours", 0.8, label="shops", text="Wann hat Rewe auf?"),
+        ],
+        in_scope=[
+            predicted("ask_fees", 0.9, label="ask_fees"),
+            predicted("ask_fees", 0.4, label="ask_fees"),  # wrongly rejected
+            predicted("greet", 0.9, label="greet"),
+            predicted("greet", 0.8, label="greet"),
+            predicted("thank", 0.7, label="thank"),
+        ],
+    )
+    assert rejection.oos_rejection_rate == 0.75
+    assert rejection.in_scope_rejection_rate == 0.2
+    assert [p.text for p in rejection.not_rejected] == ["Wann hat Rewe auf?"]
+    assert rejection.by_label(rejection.off_topic) == {
+        "nonsense": (1, 1), "shops": (0, 1), "weather": (2, 2)
+    }  # fmt: skip
+    assert rejection.by_label(rejection.in_scope)["ask_fees"] == (1, 2)
+    assert not rejection.meets_targets
+
+
+def test_the_targets_are_met_only_with_both_rates() -> None:
+    off_topic = [predicted("out_of_scope", 0.9)] * 9 + [predicted("ask_fees", 0.9)]
+    in_scope = [predicted("ask_fees", 0.9, label="ask_fees")] * 100
+    assert Rejection(0.5, off_topic, in_scope).meets_targets  # 0.90 and 0.00
+    in_scope_bad = in_scope[:96] + [predicted("nlu_fallback", 0.5, label="ask_fees")] * 4
+    assert not Rejection(0.5, off_topic, in_scope_bad).meets_targets  # 0.04 rejected
+    assert not Rejection(0.5, off_topic[1:] + off_topic[-1:], in_scope).meets_targets  # 0.8
+
+
+def test_no_messages_give_zero_rates_not_a_division_error() -> None:
+    rejection = Rejection(0.5, [], [])
+    assert rejection.oos_rejection_rate == 0.0
+    assert rejection.in_scope_rejection_rate == 0.0
+
+
+def test_a_prediction_keeps_what_the_model_would_have_answered_behind_a_fallback() -> None:
+    parsed = {
+        "intent": {"name": "nlu_fallback", "confidence": 0.55},
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": 0.55},
+            {"name": "ask_location", "confidence": 0.41},
+            {"name": "ask_fees", "confidence": 0.30},
+        ],
+    }
+    prediction = evaluate.prediction(Message("Wo ist die Tanke?", "shops"), parsed)
+    assert (prediction.intent, prediction.confidence) == ("nlu_fallback", 0.55)
+    assert prediction.runner_up == "ask_location"
+    empty = evaluate.prediction(Message("", "nonsense"), {"intent": None})
+    assert (empty.intent, empty.confidence, empty.runner_up) == ("", 0.0, "")
+
+
+def test_the_threshold_is_read_from_the_rasa_config(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "pipeline:\n  - name: WhitespaceTokenizer\n"
+        "  - name: FallbackClassifier\n    threshold: 0.42\n    ambiguity_threshold: 0.1\n"
+    )
+    assert evaluate.fallback_threshold(config) == 0.42
+    config.write_text("pipeline:\n  - name: FallbackClassifier\n")
+    assert evaluate.fallback_threshold(config) == 0.3  # Rasa's default
+    config.write_text("pipeline:\n  - name: DIETClassifier\n")
+    with pytest.raises(ValueError, match="no FallbackClassifier"):
+        evaluate.fallback_threshold(config)
+    assert 0 < evaluate.fallback_threshold(ROOT / evaluate.CONFIG) < 1
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "out_of_scope.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_off_topic_file_is_loaded_with_categories(tmp_path: Path) -> None:
+    path = write(tmp_path, 'examples:\n  weather:\n    - "Regnet es?"\n  nonsense:\n    - asdf\n')
+    assert evaluate.load_out_of_scope(path) == [
+        Message("Regnet es?", "weather"), Message("asdf", "nonsense")
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'examples:\n  weather:\n    - "Regnet es?"\n  sports:\n    - "regnet  es"\n',
+        'examples:\n  weather:\n    - "Regnet es?"\n    - "Regnet es?"\n',
+    ],
+)
+def test_duplicate_messages_are_refused(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ValueError, match=r"duplicate messages: '[Rr]egnet"):
+        evaluate.load_out_of_scope(write(tmp_path, text))
+
+
+def test_messages_of_the_held_out_file_or_the_training_data_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, 'examples:\n  weather:\n    - "Wie wird das Wetter?"\n    - "Hagel?"\n')
+    with pytest.raises(ValueError, match="'Wie wird das Wetter\\?'") as refused:
+        evaluate.load_out_of_scope(path, forbidden=["wie wird das  wetter", "Grüß Gott"])
+    assert "Hagel" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["nlu:\n  - intent: out_of_scope\n", "examples:\n  - Regnet es?\n",
+     "examples:\n  weather: Regnet es?\n", 'examples:\n  weather:\n    - ""\n',
+     "examples:\n  weather:\n    - 42\n"],
+)  # fmt: skip
+def test_a_malformed_file_is_refused(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ValueError):
+        evaluate.load_out_of_scope(write(tmp_path, text))
+
+
+def test_the_real_file_repeats_neither_the_held_out_file_nor_the_training_data() -> None:
+    forbidden = [m.text for m in evaluate.load_labelled(evaluate.HELD_OUT)]
+    forbidden += [m.text for m in evaluate.load_labelled(evaluate.TRAINING_NLU)]
+    messages = evaluate.load_out_of_scope(ROOT / evaluate.OUT_OF_SCOPE, forbidden)
+    assert len(messages) >= 100
+
+
+def test_the_section_replaces_only_itself_in_the_readme() -> None:
+    section = f"{evaluate.SECTION_START}\n## Out-of-scope rejection\nnew\n{evaluate.SECTION_END}"
+    old = section.replace("new", "old")
+    document = f"# NLU evaluation\n\n## Held-out\nkept\n\n{old}\n\nConfusion matrices\n"
+    replaced = evaluate.replace_section(document, section)
+    assert replaced == document.replace(old, section)
+    appended = evaluate.replace_section("# NLU evaluation\n\nkept\n", section)
+    assert appended == f"# NLU evaluation\n\nkept\n\n{section}\n"
+    assert evaluate.replace_section(appended, section) == appended
+
+
+def test_the_section_names_its_command_and_the_messages_that_got_through() -> None:
+    rejection = Rejection(
+        threshold=0.55,
+        off_topic=[
+            predicted("out_of_scope", 0.9),
+            predicted("ask_status", 0.8, label="shops", text="Wo ist mein Paket | DHL?"),
+        ],
+        in_scope=[predicted("ask_fees", 0.9, label="ask_fees")],
+    )
+    text = evaluate.rejection_markdown(
+        rejection, "python -m bot.evaluate --oos-only", ROOT / "models/govbot-x.tar.gz", "today"
+    )
+    assert text.startswith(evaluate.SECTION_START) and text.endswith(evaluate.SECTION_END)
+    assert "`python -m bot.evaluate --oos-only` on today, model `models/govbot-x.tar.gz`" in text
+    assert "cores" in text
+    assert "**0.500** (1 of 2; target ≥ 0.90) — **below the target**" in text
+    assert "**0.000** (0 of 1; target ≤ 0.03) — meets the target" in text
+    assert "| Wo ist mein Paket \\| DHL? | shops | ask_status | service | 0.80 |" in text
+    assert "service 1, form dialogue 0" in text
+    assert "(0.55)" in text
+
+
+@pytest.mark.parametrize(
+    ("intent", "kind"),
+    [("ask_fees", "service"), ("choose_service", "service"), ("inform", "form dialogue"),
+     ("cancel", "form dialogue"), ("bot_challenge", "small talk or handoff"),
+     ("request_human", "small talk or handoff")],
+)  # fmt: skip
+def test_messages_that_got_through_are_told_apart_by_what_the_bot_answers(
+    intent: str, kind: str
+) -> None:
+    assert evaluate.answer_kind(intent) == kind
