@@ -1,1 +1,0 @@
-"""Custom NLU components of the pipeline in bot/config.yml."""
