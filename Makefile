@@ -114,9 +114,10 @@ test-integration: train ## the real backend, action server and Rasa server on lo
 test: lint typecheck validate test-unit train test-stories test-nlu test-integration ## everything CI runs
 
 .PHONY: bench
-bench: train ## measure setup, training, cold start, memory and the submission API; writes docs/benchmarks.md
+bench: train ## measure setup, training, cold start, memory, the submission API and the load against a stock Rasa bot; writes docs/benchmarks.md
 	$(BOT_PY) -m tests.bench.startup --output docs/benchmarks.md
 	$(BACKEND_PY) -m tests.bench.submissions --output docs/benchmarks.md
+	$(BOT_PY) -m tests.bench.load --output docs/benchmarks.md
 
 .PHONY: compare-pipelines
 compare-pipelines: install generate ## cross-validate the NLU pipeline candidates; writes docs/nlu-pipeline.md
