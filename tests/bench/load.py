@@ -801,9 +801,12 @@ def measure(
             drained = wait_for_outbox(stack)
             print(f"    outbox empty after {drained:.1f} s", flush=True)
     except Exception:
-        for name in ("rasa", "actions", "backend"):
-            if stack.log(name).exists():
-                print(f"--- {name} log ---\n{stack.tail(name)}", file=sys.stderr)
+        logs = {f"GovBot {name}": stack.log(name) for name in ("rasa", "actions", "backend")}
+        logs["stock rasa"] = workdir / "stock-rasa.log"
+        for name, log in logs.items():
+            if log.exists():
+                tail = log.read_text(errors="replace")[-4000:]
+                print(f"--- {name} log ---\n{tail}", file=sys.stderr)
         raise
     finally:
         stack.stop()
