@@ -18,8 +18,6 @@ TRAINING_DATA = [Path("data/nlu"), Path("data/rules"), Path("data/stories")]
 # meta.json says which base it was built on (blank "de" or de_core_news_sm).
 LANGUAGE = Path("bot/language/build_spacy.py")
 LANGUAGE_META = Path("var/spacy/de_govbot/meta.json")
-# Custom NLU components named in the config.
-COMPONENTS = Path("bot/nlu")
 MODEL_DIR = Path("models")
 
 
@@ -29,7 +27,6 @@ def inputs(root: Path = ROOT) -> list[Path]:
         files.append(root / LANGUAGE_META)
     for folder in [DOMAIN, *TRAINING_DATA]:
         files.extend(sorted((root / folder).rglob("*.yml")))
-    files.extend(sorted((root / COMPONENTS).rglob("*.py")))
     return files
 
 

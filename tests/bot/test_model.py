@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    for folder in ["bot/domain", "bot/nlu", "data/nlu", "data/rules", "data/stories"]:
+    for folder in ["bot/domain", "data/nlu", "data/rules", "data/stories"]:
         shutil.copytree(ROOT / folder, tmp_path / folder)
     (tmp_path / "bot" / "language").mkdir(parents=True)
     (tmp_path / model.LANGUAGE_META).parent.mkdir(parents=True)
@@ -33,7 +33,7 @@ def test_unchanged_files_give_the_same_model(project: Path) -> None:
 @pytest.mark.parametrize(
     "changed",
     ["bot/config.yml", "bot/domain/_shared.yml", "data/nlu/chitchat.yml",
-     "data/rules/chitchat.yml", "bot/language/build_spacy.py", "bot/nlu/known_services.py",
+     "data/rules/chitchat.yml", "bot/language/build_spacy.py",
      "var/spacy/de_govbot/meta.json"],
 )  # fmt: skip
 def test_any_input_change_gives_a_new_model(project: Path, changed: str) -> None:
