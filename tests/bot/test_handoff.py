@@ -541,7 +541,10 @@ async def test_applying_for_it_still_starts_the_form(domain: dict[str, Any]) -> 
 def test_the_sample_configuration_is_valid() -> None:
     config = always_human()
     assert config.applies("ask_service_info", "hilfe-zum-lebensunterhalt", "info")
+    assert config.applies("ask_documents", "hilfe-zum-lebensunterhalt", "documents")
     assert not config.applies("ask_apply", "hilfe-zum-lebensunterhalt", "apply")
+    # Plain facts, also asked in the middle of the form, stay with the bot.
+    assert not config.applies("ask_processing_time", "hilfe-zum-lebensunterhalt", "processing_time")
     assert not config.applies("ask_fees", "reisepass", "fees")
 
 
