@@ -588,7 +588,7 @@ async def test_the_conversation_is_deleted(channel: str, domain: dict[str, Any])
     assert [r.method for r in backend.requests] == ["DELETE"]
     assert dispatcher.messages[0]["custom"] == {"govbot": {"delete_conversation": True}}
     said = texts(dispatcher, domain)
-    assert "Unser Gespräch und ein Verlauf mit dem Servicecenter sind gelöscht" in said[0]
+    assert "Unser Gespräch ist gelöscht, ebenso Ihr Verlauf mit dem Servicecenter" in said[0]
     assert "gesetzlich vorgeschriebenen Fristen" in said[0]
     assert ("Telegram-App" in " ".join(said)) == (channel == "telegram")
     assert events == [Restarted()]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -205,3 +206,35 @@ def test_the_internal_paths_refuse_callers_without_the_token(stack: Stack) -> No
     assert ticket.status_code == 401
     application = httpx.get(f"{stack.backend_url}/api/v1/applications/BPA-2026-000001")
     assert application.status_code == 401
+
+
+def test_a_citizen_deletes_the_conversation_with_its_handoff_transcript(
+    stack: Stack, staff: Staff
+) -> None:
+    sender = f"widget-{uuid.uuid4().hex}"
+    marker = f"Mein Name ist Erika {uuid.uuid4().hex[:8]}"
+    stack.say(sender, ASK_FOR_A_PERSON)
+    stack.texts(sender, marker)
+    ticket = staff.ticket_of(marker)
+    staff.post(f"/intern/uebergaben/{ticket}/uebernehmen")
+    staff.post(f"/intern/uebergaben/{ticket}/schliessen")
+    assert wait_for(lambda: inbox(stack, sender)["handoff"] != "live")
+
+    asked = stack.say(sender, "Bitte löschen Sie unseren Chatverlauf")
+    assert any(b["title"] == "Ja, löschen" for m in asked for b in m.get("buttons") or [])
+    deleted = stack.say(sender, "/affirm")
+    assert any("gelöscht" in m.get("text", "") for m in deleted), deleted
+    assert any(
+        (m.get("custom") or {}).get("govbot", {}).get("delete_conversation") for m in deleted
+    )
+
+    with sqlite3.connect(stack.state / "tracker.sqlite3") as tracker:
+        (events,) = tracker.execute(
+            "SELECT count(*) FROM events WHERE sender_id = ?", (sender,)
+        ).fetchone()
+    with sqlite3.connect(stack.state / "backend.sqlite3") as backend:
+        (tickets,) = backend.execute(
+            "SELECT count(*) FROM handoff_ticket WHERE sender_id = ?", (sender,)
+        ).fetchone()
+    assert (events, tickets) == (0, 0)
+    assert staff.http.get(f"/intern/uebergaben/{ticket}").status_code == 404
