@@ -65,16 +65,22 @@ class CitizenHandoff:
         """Citizen's text, not a channel signal, intent payload or command."""
         return bool(text) and not text.startswith("/") and len(text) <= self.max_length
 
-    async def after_message(self, agent: Any, sender_id: str, text: str) -> AfterMessage:
+    async def after_message(
+        self, agent: Any, sender_id: str, text: str, deletion_requested: bool = False
+    ) -> AfterMessage:
         """Pass a message written during a handoff on; delete a conversation if asked to.
 
-        ``text`` is what the channel gave Rasa. Never raises: the citizen has their answer.
+        ``text`` is what the channel gave Rasa; ``deletion_requested`` says that the bot's
+        answer carried the delete marker. The channel sees that in its output: the stored
+        tracker cannot tell, because the action's ``Restarted`` makes Rasa start a new
+        session at once, and the store returns only the newest session. Never raises: the
+        citizen has their answer.
         """
         try:
             tracker = await conversations.retrieve(agent, sender_id)
             if tracker is None:
                 return AfterMessage()
-            if conversations.asks_for_deletion(tracker):
+            if deletion_requested or conversations.asks_for_deletion(tracker):
                 try:
                     deleted = await conversations.delete_conversation(agent, sender_id)
                 except Exception:

@@ -124,7 +124,13 @@ class CitizenRestInput(InputChannel):
                         }
                     ]
                 )
-            after = await self.handoff.after_message(request.app.ctx.agent, sender, text)
+            deletion_requested = any(
+                conversations.govbot_marker(m).get("delete_conversation") is True
+                for m in collector.messages
+            )
+            after = await self.handoff.after_message(
+                request.app.ctx.agent, sender, text, deletion_requested=deletion_requested
+            )
             messages = collector.messages
             messages += [{"recipient_id": sender, "text": reply} for reply in after.texts]
             if after.resumed:

@@ -45,6 +45,7 @@ from telegram import (
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
+from channels import conversations
 from channels.backend import HandoffBackend
 from channels.citizen_handoff import CitizenHandoff
 from channels.settings import TelegramSettings, get_settings, get_telegram_settings
@@ -188,6 +189,8 @@ class TelegramOutput(OutputChannel):
     def __init__(self, bot: Bot, payloads: CallbackPayloads) -> None:
         self.bot = bot
         self.payloads = payloads
+        # The bot's answer asked the channel to delete the conversation (its marker).
+        self.deletion_requested = False
 
     @classmethod
     def name(cls) -> str:
@@ -272,6 +275,8 @@ class TelegramOutput(OutputChannel):
     ) -> None:
         """Custom payloads with a ``text`` (and ``buttons``) are sent; others are not for us."""
         text = json_message.get("text")
+        if conversations.govbot_marker({"custom": json_message}).get("delete_conversation"):
+            self.deletion_requested = True
         if not isinstance(text, str):
             # The actions' markers ({"govbot": ...}) are for the channels, not for citizens.
             if "govbot" not in json_message:
@@ -432,7 +437,9 @@ class TelegramInput(InputChannel):
             await output.send_text_message(chat_id, APOLOGY)
             return
         # During a handoff the message goes on to the service center (channels.handoff).
-        after = await self.handoff.after_message(agent, sender_of(chat_id), text)
+        after = await self.handoff.after_message(
+            agent, sender_of(chat_id), text, deletion_requested=output.deletion_requested
+        )
         for reply in after.texts:
             await output.send_text_message(chat_id, reply)
 

@@ -32,13 +32,15 @@ from rasa.core.tracker_store import (
     SQLTrackerStore,
     TrackerStore,
 )
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
     ConversationPaused,
     ConversationResumed,
+    Restarted,
+    SessionStarted,
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -126,6 +128,13 @@ class Agent:
             await message.output_channel.send_response(message.sender_id, dict(answer))
         if text == "Mensch":
             tracker.update(ConversationPaused())
+        elif text == "Löschen":
+            # As rasa.core.processor does after an action's Restarted: a new session at once,
+            # so that the store's retrieve() no longer returns the marker's turn.
+            tracker.update(Restarted())
+            tracker.update(ActionExecuted(ACTION_SESSION_START_NAME))
+            tracker.update(SessionStarted())
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
         else:
             tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
 
