@@ -69,6 +69,7 @@ def main() -> int:
                        -d '{{"sender": "test", "message": "Wann hat das Bürgerbüro geöffnet?"}}'
     Web widget demo: {backend}/demo
     Backend API:     {backend}/docs
+    Staff intranet:  {backend}/intern  (accounts: python -m backend.staff)
 
     Stop everything with Ctrl-C.
 """,

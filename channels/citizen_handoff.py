@@ -80,7 +80,7 @@ class CitizenHandoff:
             tracker = await conversations.retrieve(agent, sender_id)
             if tracker is None:
                 return AfterMessage()
-            if deletion_requested or conversations.asks_for_deletion(tracker):
+            if deletion_requested:
                 try:
                     deleted = await conversations.delete_conversation(agent, sender_id)
                 except Exception:

@@ -59,15 +59,6 @@ def _latest_turn(tracker: DialogueStateTracker) -> list[Event]:
     return events
 
 
-def asks_for_deletion(tracker: DialogueStateTracker) -> bool:
-    """Whether the bot's answer to the latest message carries the delete marker."""
-    return any(
-        isinstance(event, BotUttered)
-        and govbot_marker(event.data).get("delete_conversation") is True
-        for event in _latest_turn(tracker)
-    )
-
-
 def waiting_for_staff(tracker: DialogueStateTracker) -> bool:
     """Whether the latest message was written while the conversation was with a person.
 
