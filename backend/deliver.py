@@ -17,7 +17,7 @@ import sys
 
 from backend.app.core.clock import SettingsClock
 from backend.app.core.config import get_settings
-from backend.app.core.db import make_engine, make_session_factory, migrate
+from backend.app.core.db import make_engine, make_session_factory, migrate, tool_pool
 from backend.app.delivery.outbox import Outbox
 from backend.app.delivery.sinks import make_sink
 from backend.app.documents import check_fonts
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     library = load_form_library(settings.forms_dir, settings.city_file, settings.catalogue_dir)
     check_fonts(settings.pdf_font_dir)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, tool_pool(settings))
     try:
         migrate(engine)
         outbox = Outbox(

@@ -24,7 +24,13 @@ from sqlalchemy.engine import make_url
 
 from backend.app.core.clock import Clock, SettingsClock
 from backend.app.core.config import Settings, get_settings
-from backend.app.core.db import alembic_config, make_engine, make_session_factory, migrate
+from backend.app.core.db import (
+    alembic_config,
+    make_engine,
+    make_session_factory,
+    migrate,
+    retention_pool,
+)
 from backend.app.retention import (
     RetentionPolicy,
     RetentionPolicyError,
@@ -44,7 +50,7 @@ def one_pass(
     engine: Engine, settings: Settings, policy: RetentionPolicy, clock: Clock
 ) -> RetentionReport:
     url = settings.retention_tracker_url
-    tracker = tracker_engine(url) if url else None
+    tracker = tracker_engine(url, retention_pool(settings)) if url else None
     if url and tracker is None:
         logger.info("no tracker store at %s yet: no conversations to check", _shown(url))
     try:
@@ -78,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"retention: {error}", file=sys.stderr)
         return 2
     clock = SettingsClock(settings)
-    engine = make_engine(settings.database_url)
+    # One connection at a time (RETENTION_POOL_SIZE): the job is counted with that in the
+    # backend's connection budget.
+    engine = make_engine(settings.database_url, retention_pool(settings))
     try:
         if args.once:
             migrate(engine)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from backend.app.catalogue import read_departments
 from backend.app.core.clock import SettingsClock
 from backend.app.core.config import get_settings
-from backend.app.core.db import make_engine, make_session_factory, migrate
+from backend.app.core.db import make_engine, make_session_factory, migrate, tool_pool
 from backend.app.models import StaffAccount
 from backend.app.staff import audit
 from backend.app.staff.account_views import USERNAME
@@ -55,7 +55,7 @@ def create_account(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         return 2
     settings = get_settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, tool_pool(settings))
     try:
         migrate(engine)
         with make_session_factory(engine)() as session:

@@ -6,13 +6,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from backend.app.api.main import api_router
 from backend.app.catalogue import load_catalogue
 from backend.app.core.clock import Clock, SettingsClock
 from backend.app.core.config import Settings, get_settings
-from backend.app.core.db import make_engine, make_session_factory, migrate
+from backend.app.core.connection_budget import check_connection_budget
+from backend.app.core.db import backend_pool, make_engine, make_session_factory, migrate
 from backend.app.delivery.outbox import Outbox
 from backend.app.delivery.sinks import make_sink
 from backend.app.delivery.worker import DeliveryWorker
@@ -45,8 +48,16 @@ def create_app(
         app.state.retention_policy = load_retention_policy(settings.retention_file)
         if app.state.retention_policy.sample_data:
             logger.warning("retention periods are sample values: have them confirmed")
-        engine = make_engine(settings.database_url)
-        migrate(engine)
+        engine = make_engine(settings.database_url, backend_pool(settings))
+        try:
+            # Before anything is changed: a pool that does not fit the server's connection
+            # limit stops a production start here, not under load.
+            check_connection_budget(engine, settings)
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         with app.state.session_factory() as session:
             count = load_catalogue(session, settings.catalogue_dir)
@@ -77,7 +88,22 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.relay = relay or RasaRelay(settings)
+    app.add_exception_handler(PoolTimeout, pool_exhausted)
     app.include_router(api_router)
     mount_web(app, settings)
     mount_staff(app)
     return app
+
+
+async def pool_exhausted(request: Request, error: Exception) -> JSONResponse:
+    """Every database connection stayed busy for BACKEND_DB_POOL_TIMEOUT_SECONDS: the client
+    gets a 503 to try again shortly, instead of a 500 or a request that hangs."""
+    logger.warning(
+        "no free database connection within %g s: answered with 503",
+        request.app.state.settings.db_pool_timeout_seconds,
+    )
+    return JSONResponse(
+        status_code=503,
+        content={"detail": "The database is busy just now; please try again shortly."},
+        headers={"Retry-After": "2"},
+    )

@@ -41,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from backend.app.core.db import Pool, make_engine
 from backend.app.models import (
     Application,
     ApplicationEvent,
@@ -238,10 +239,12 @@ TRACKER_EVENTS = Table(
 )
 
 
-def tracker_engine(url: str) -> Engine | None:
+def tracker_engine(url: str, pool: Pool | None = None) -> Engine | None:
     """An engine on the tracker store, or None when it does not exist (yet).
 
-    A missing SQLite file is not created: Rasa has not stored a conversation yet.
+    A missing SQLite file is not created: Rasa has not stored a conversation yet. A server
+    tracker store (PostgreSQL) gets ``pool``, and ``postgresql://`` means psycopg 3 as for
+    the backend's own database.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -251,7 +254,7 @@ def tracker_engine(url: str) -> Engine | None:
             return None
         # Rasa writes meanwhile: wait for its lock instead of failing at once.
         return create_engine(parsed, hide_parameters=True, connect_args={"timeout": 30})
-    return create_engine(parsed, hide_parameters=True, pool_pre_ping=True)
+    return make_engine(url, pool)
 
 
 def purge_conversations(engine: Engine, days: int, now: datetime) -> int:

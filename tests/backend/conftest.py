@@ -1,10 +1,11 @@
-"""Backend test fixtures: an app on a clean SQLite database per test, an HTTP client, and a
-clock the test moves by hand."""
+"""Backend test fixtures: an app on a clean SQLite database per test, an HTTP client, a
+clock the test moves by hand, and a throwaway PostgreSQL server with a clean database per
+test for the tests that ask for one."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +16,12 @@ from fastapi import FastAPI
 
 from backend.app.core.config import DEVELOPMENT_INTERNAL_TOKEN, Settings
 from backend.app.main import create_app
+from tests.backend.postgres_server import (
+    PostgresServer,
+    PostgresUnavailable,
+    remove_server,
+    start_server,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -92,3 +99,34 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport=transport, base_url="http://backend.test", headers=headers
     ) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run (tests/backend/postgres_server.py).
+
+    Missing server programs fail the tests that need it, with the reason: CI has them, and
+    a skipped test would hide that PostgreSQL went untested.
+    """
+    try:
+        server = start_server()
+    except PostgresUnavailable as error:
+        problem = str(error)
+    else:
+        problem = ""
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    try:
+        yield server
+    finally:
+        remove_server(server)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A new, empty database on that server, as ``postgresql://govbot:...@127.0.0.1:port/...``."""
+    name = postgres_server.create_database()
+    try:
+        yield postgres_server.url(name)
+    finally:
+        postgres_server.drop_database(name)

@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     database_url: str = "sqlite:///var/backend.sqlite3"
+    # A server database (PostgreSQL; a SQLite file ignores these): the connections the
+    # backend process keeps open, how many more it may open under load, how long a request
+    # waits for a free one before it fails with 503, and the age at which one is replaced.
+    db_pool_size: int = Field(default=5, ge=1, le=200)
+    db_max_overflow: int = Field(default=5, ge=0, le=200)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    db_pool_recycle_seconds: int = Field(default=1800, ge=1, le=24 * 3600)
+    # Connections of the same server that others need, added to GovBot's budget: Rasa's
+    # SQLTrackerStore with SQL_POOL_SIZE=5 and SQL_MAX_OVERFLOW=10 (.env.example) when the
+    # tracker store is on this server (0 when it is not, more for other clients).
+    db_connection_reserve: int = Field(default=15, ge=0, le=10_000)
     catalogue_dir: Path = Path("data/catalogue")
     timezone: str = "Europe/Berlin"
     # Federal state whose public holidays close the offices (ISO 3166-2 subdivision of DE).

@@ -8,6 +8,7 @@ past a limit, further questions are refused for a while (HTTP 429).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from datetime import timedelta
@@ -29,6 +30,7 @@ router = APIRouter(
 
 REFERENCE = re.compile(r"^[A-Z]{2,4}-20[0-9]{2}-[0-9]{4,8}$")
 POSTAL_CODE = re.compile(r"^[0-9]{5}$")
+KEY_LENGTH = 200  # StatusCheckFailure.key: String(200)
 NO_MATCH = "Zu dieser Vorgangsnummer und Postleitzahl ist kein Antrag bekannt."
 TOO_MANY = "Zu viele erfolglose Versuche. Bitte versuchen Sie es später erneut."
 
@@ -47,8 +49,17 @@ def _keys(query: StatusQuery, reference: str) -> list[str]:
     # are what a guesser must vary, so each of them has a count of its own.
     keys = [f"reference:{reference[:64]}", f"postal_code:{query.postal_code[:16]}"]
     if query.conversation:
-        keys.append(f"conversation:{query.conversation}")
+        keys.append(_fitting(f"conversation:{query.conversation}"))
     return keys
+
+
+def _fitting(key: str) -> str:
+    """The key, or for a long conversation id its digest: PostgreSQL refuses text longer
+    than the column (``StatusCheckFailure.key``) where SQLite stored it whole."""
+    if len(key) <= KEY_LENGTH:
+        return key
+    name, _, value = key.partition(":")
+    return f"{name}:sha256:{hashlib.sha256(value.encode()).hexdigest()}"
 
 
 def _limit(key: str, settings: Settings) -> int:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -208,9 +209,10 @@ async def submit_application(
         raise HTTPException(
             status_code=422, detail={"message": INCOMPLETE, "errors": invalid.errors}
         ) from None
-    except OperationalError:
-        # The database is locked or away for a moment: the client sends the same submission
-        # again with the same key, which is safe whether or not this one was stored.
+    except (OperationalError, PoolTimeout):
+        # The database is locked, away for a moment or has no free connection: the client
+        # sends the same submission again with the same key, which is safe whether or not
+        # this one was stored.
         logger.exception("submission could not be stored")
         raise HTTPException(
             status_code=503,
