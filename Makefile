@@ -119,6 +119,10 @@ bench: train ## measure setup, training, cold start, memory, the submission API 
 	$(BACKEND_PY) -m tests.bench.submissions --output docs/benchmarks.md
 	$(BOT_PY) -m tests.bench.load --output docs/benchmarks.md
 
+.PHONY: profile
+profile: train ## py-spy on the running stack under load: where the Rasa server spends its time
+	$(BOT_PY) -m tests.bench.profile
+
 .PHONY: compare-pipelines
 compare-pipelines: install generate ## cross-validate the NLU pipeline candidates; writes docs/nlu-pipeline.md
 	$(BOT_PY) -m bot.language.compare_pipelines --output docs/nlu-pipeline.md

@@ -147,6 +147,10 @@ class ActionFormStep(Action):
         if spec is None:
             if intent == "cancel":
                 dispatcher.utter_message(response="utter_form_nothing_to_cancel")
+            elif intent == "inform":
+                # A bare statement no question of the bot asked for: the NLU's catch-all
+                # for free text, so the honest answer is the out-of-scope one.
+                dispatcher.utter_message(response="utter_out_of_scope")
             else:
                 dispatcher.utter_message(response="utter_form_nothing_pending")
             return []

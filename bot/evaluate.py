@@ -6,9 +6,13 @@
 
 Out-of-scope rejection: the off-topic messages of tests/nlu/out_of_scope.yml and the
 in-scope messages of the held-out file are parsed by the trained model (loaded once, in
-this process). A message counts as rejected when its top intent is ``out_of_scope`` or
-``nlu_fallback``, or its confidence is below the FallbackClassifier threshold of
-bot/config.yml. ``--oos-only`` rewrites only that section of the report's README.
+this process). A message counts as rejected when the bot answers it with its out-of-scope
+or fallback answer: its top intent is ``out_of_scope`` or ``nlu_fallback``, or its
+confidence is below the FallbackClassifier threshold of bot/config.yml, or, outside a
+running form, its intent is ``inform`` (action_form_step answers a bare statement that no
+question asked for with the out-of-scope answer). Off-topic messages open a conversation;
+held-out examples of the form dialogue's intents answer a form's question, the others are
+asked outside a form. ``--oos-only`` rewrites only that section of the report's README.
 
 The held-out file (tests/nlu/held_out.yml) repeats no training example. ``--check`` fails
 when intent accuracy or the F1 of the ``service`` entity falls below the targets by more
@@ -50,10 +54,11 @@ TARGET_OOS_REJECTION = 0.90
 TARGET_IN_SCOPE_REJECTED = 0.03
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 REJECTING_INTENTS = frozenset({OUT_OF_SCOPE_INTENT, "nlu_fallback"})
-# Outside a running form, these get "Dazu ist gerade keine Frage von mir offen" (or, for
-# cancel, "Gerade ist kein Antrag offen") from action_form_step (data/rules/forms.yml), not a
-# service answer.
+# Outside a running form, action_form_step (data/rules/forms.yml) answers these with
+# "Dazu ist gerade keine Frage von mir offen" (cancel: "Gerade ist kein Antrag offen"), not
+# with a service answer; a bare `inform` gets the out-of-scope answer itself.
 FORM_DIALOGUE_INTENTS = frozenset({"affirm", "deny", "cancel", "correct_field", "inform"})
+REJECTING_OUTSIDE_A_FORM = frozenset({"inform"})
 # The out-of-scope section of docs/eval/README.md lies between these lines, so that
 # `--oos-only` can rewrite it and keep the rest of the report.
 SECTION_START = "<!-- out-of-scope:start -->"
@@ -141,8 +146,15 @@ def fallback_threshold(config: Path) -> float:
     raise ValueError(f"{config}: the pipeline has no FallbackClassifier")
 
 
-def is_rejected(intent: str, confidence: float, threshold: float) -> bool:
-    return intent in REJECTING_INTENTS or confidence < threshold
+def is_rejected(intent: str, confidence: float, threshold: float, in_form: bool = False) -> bool:
+    """Whether the bot answers with its out-of-scope or fallback answer.
+
+    ``in_form``: the message answers a question of a running form, where ``inform`` is an
+    answer; outside a form the bot answers a bare ``inform`` with the out-of-scope answer.
+    """
+    if intent in REJECTING_INTENTS or confidence < threshold:
+        return True
+    return not in_form and intent in REJECTING_OUTSIDE_A_FORM
 
 
 def load_out_of_scope(path: Path, forbidden: Iterable[str] = ()) -> list[Message]:
@@ -199,7 +211,10 @@ class Rejection:
     in_scope: list[Prediction]
 
     def rejected(self, prediction: Prediction) -> bool:
-        return is_rejected(prediction.intent, prediction.confidence, self.threshold)
+        # Off-topic messages open a conversation; the held-out examples of the form
+        # dialogue's intents answer a form's question, the others are asked outside one.
+        in_form = prediction.label in FORM_DIALOGUE_INTENTS
+        return is_rejected(prediction.intent, prediction.confidence, self.threshold, in_form)
 
     @property
     def oos_rejection_rate(self) -> float:
@@ -348,9 +363,14 @@ def rejection_markdown(rejection: Rejection, command: str, model: Path, when: st
         "",
         f"Off-topic messages: `{OUT_OF_SCOPE}` (written blind, the rule of what counts is in its "
         f"header); in-scope messages: every example of `{HELD_OUT}` except `out_of_scope`. "
-        "A message counts as rejected when its top intent is `out_of_scope` or `nlu_fallback`, "
-        f"or its confidence is below the FallbackClassifier threshold of `{CONFIG}` "
-        f"({threshold:g}).",
+        "A message counts as rejected when the bot answers it with its out-of-scope or "
+        "fallback answer: its top intent is `out_of_scope` or `nlu_fallback`, or its "
+        f"confidence is below the FallbackClassifier threshold of `{CONFIG}` ({threshold:g}), "
+        "or, outside a running form, its intent is `inform` (`action_form_step` answers a bare "
+        "statement that no question asked for with the out-of-scope answer). Off-topic "
+        "messages open a conversation; held-out examples of the form dialogue's intents "
+        f"({', '.join(sorted(FORM_DIALOGUE_INTENTS))}) answer a form's question, the others "
+        "are asked outside a form.",
         "",
         f"- out-of-scope rejection: **{oos:.3f}** ({rejected_off} of {len(rejection.off_topic)}; "
         f"target ≥ {TARGET_OOS_REJECTION:.2f}) — {verdict(oos >= TARGET_OOS_REJECTION)}",

@@ -44,7 +44,7 @@ def domain(specs: dict[str, FormSpec]) -> dict[str, Any]:
     slots: dict[str, Any] = {}
     forms: dict[str, Any] = {}
     responses: dict[str, Any] = {}
-    actions: list[str] = []
+    actions: list[Any] = []
     for spec in specs.values():
         for item in spec.fields:
             slot = spec.slot(item.name)
@@ -60,7 +60,9 @@ def domain(specs: dict[str, FormSpec]) -> dict[str, Any]:
             responses[f"utter_ask_{slot}"] = [response]
         forms[spec.form_name] = {"required_slots": [spec.slot(item.name) for item in spec.fields]}
         responses[f"utter_intro_{spec.key}"] = [{"text": spec.intro}]
-        actions.append(f"validate_{spec.form_name}")
+        # The validation actions take everything from their spec; without this Rasa would
+        # send them the whole domain with every answer (bot/endpoints.yml: selective domain).
+        actions.append({f"validate_{spec.form_name}": {"send_domain": False}})
     return {
         "version": "3.1",
         "slots": slots,

@@ -46,6 +46,11 @@ def main() -> None:
             "SANIC_REQUEST_MAX_SIZE": str(1_000_000),
         }
     )
+    # Rasa's SQL tracker store opens a pool of 50 + 100 connections on PostgreSQL unless
+    # told otherwise; 5 + 10 fit the connection budget of README.md ("Running on
+    # PostgreSQL"). An operator's own values win.
+    os.environ.setdefault("SQL_POOL_SIZE", "5")
+    os.environ.setdefault("SQL_MAX_OVERFLOW", "10")
     if settings.tracker_dialect == "sqlite":
         os.makedirs(os.path.dirname(settings.tracker_db) or ".", exist_ok=True)
     os.chdir(ROOT)

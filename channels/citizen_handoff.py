@@ -66,16 +66,27 @@ class CitizenHandoff:
         return bool(text) and not text.startswith("/") and len(text) <= self.max_length
 
     async def after_message(
-        self, agent: Any, sender_id: str, text: str, deletion_requested: bool = False
+        self,
+        agent: Any,
+        sender_id: str,
+        text: str,
+        deletion_requested: bool = False,
+        answered: bool = False,
     ) -> AfterMessage:
         """Pass a message written during a handoff on; delete a conversation if asked to.
 
         ``text`` is what the channel gave Rasa; ``deletion_requested`` says that the bot's
         answer carried the delete marker. The channel sees that in its output: the stored
         tracker cannot tell, because the action's ``Restarted`` makes Rasa start a new
-        session at once, and the store returns only the newest session. Never raises: the
-        citizen has their answer.
+        session at once, and the store returns only the newest session. ``answered``: the
+        bot sent at least one message. Rasa answers nothing in a paused conversation (its
+        processor only logs the message), so an answered message was not written during a
+        handoff, and the stored conversation need not be read again: that read is the
+        most expensive part of this step, and most messages are answered. Never raises:
+        the citizen has their answer.
         """
+        if answered and not deletion_requested:
+            return AfterMessage()
         try:
             tracker = await conversations.retrieve(agent, sender_id)
             if tracker is None:

@@ -129,7 +129,11 @@ class CitizenRestInput(InputChannel):
                 for m in collector.messages
             )
             after = await self.handoff.after_message(
-                request.app.ctx.agent, sender, text, deletion_requested=deletion_requested
+                request.app.ctx.agent,
+                sender,
+                text,
+                deletion_requested=deletion_requested,
+                answered=bool(collector.messages),
             )
             messages = collector.messages
             messages += [{"recipient_id": sender, "text": reply} for reply in after.texts]

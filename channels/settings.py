@@ -26,6 +26,10 @@ class ChannelSettings(BaseSettings):
     action_endpoint_url: str = Field(
         default="http://127.0.0.1:5055/webhook", env="RASA_ACTION_ENDPOINT_URL"
     )
+    # Seconds Rasa waits for the action server per action. Rasa 3.6 waits 300 s and has no
+    # setting for it (channels/rasa_patches.py sets it); an action makes one or two backend
+    # calls of at most ACTIONS_BACKEND_TIMEOUT (5 s) each, and the widget gives up after 45 s.
+    action_timeout: float = Field(default=15.0, gt=0, le=120, env="RASA_ACTION_TIMEOUT")
     tracker_dialect: str = Field(default="sqlite", env="RASA_TRACKER_DIALECT")
     tracker_url: str = Field(default="", env="RASA_TRACKER_URL")
     tracker_db: str = Field(default="var/tracker.sqlite3", env="RASA_TRACKER_DB")

@@ -191,6 +191,12 @@ class TelegramOutput(OutputChannel):
         self.payloads = payloads
         # The bot's answer asked the channel to delete the conversation (its marker).
         self.deletion_requested = False
+        # Rasa gave this output at least one message (answered or not by Telegram).
+        self.answered = False
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.answered = True
+        await super().send_response(recipient_id, message)
 
     @classmethod
     def name(cls) -> str:
@@ -438,7 +444,11 @@ class TelegramInput(InputChannel):
             return
         # During a handoff the message goes on to the service center (channels.handoff).
         after = await self.handoff.after_message(
-            agent, sender_of(chat_id), text, deletion_requested=output.deletion_requested
+            agent,
+            sender_of(chat_id),
+            text,
+            deletion_requested=output.deletion_requested,
+            answered=output.answered,
         )
         for reply in after.texts:
             await output.send_text_message(chat_id, reply)

@@ -239,3 +239,19 @@ def test_the_report_names_targets_and_marks_smoke_runs() -> None:
     assert "Smoke run" not in text
     run.smoke = True
     assert load.render(run, "command", None).startswith("**Smoke run")
+
+
+def test_the_profile_counts_each_function_once_per_sample() -> None:
+    from tests.bench.profile import shares
+
+    raw = (
+        "main (x.py:1);handle (/v/lib/python3.10/site-packages/rasa/core/a.py:10);f (b.py:3) 3\n"
+        "main (x.py:1);f (b.py:4);f (b.py:9) 1\n"
+        "\n"
+    )
+    total, inclusive, own = shares(raw)
+    assert total == 4
+    assert inclusive["main (x.py)"] == 4
+    assert inclusive["handle (rasa/core/a.py)"] == 3
+    assert inclusive["f (b.py)"] == 4  # recursion counts once per sample
+    assert own == {"f (b.py)": 4}

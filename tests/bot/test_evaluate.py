@@ -33,6 +33,28 @@ def test_a_message_is_rejected_by_intent_or_by_low_confidence(
     assert evaluate.is_rejected(intent, confidence, threshold=0.55) is rejected
 
 
+@pytest.mark.parametrize(
+    ("in_form", "rejected"), [(False, True), (True, False)], ids=["outside", "in a form"]
+)
+def test_a_bare_statement_is_rejected_only_outside_a_form(in_form: bool, rejected: bool) -> None:
+    # Outside a form, action_form_step answers `inform` with the out-of-scope answer.
+    assert evaluate.is_rejected("inform", 0.99, threshold=0.55, in_form=in_form) is rejected
+    assert evaluate.is_rejected("affirm", 0.99, threshold=0.55, in_form=in_form) is False
+
+
+def test_held_out_answers_of_a_form_are_measured_in_a_form() -> None:
+    rejection = Rejection(
+        threshold=0.5,
+        off_topic=[predicted("inform", 0.99, label="nonsense", text="test test")],
+        in_scope=[
+            predicted("inform", 0.99, label="inform"),  # an answer to a form's question
+            predicted("inform", 0.99, label="ask_fees"),  # asked outside a form
+        ],
+    )
+    assert rejection.oos_rejection_rate == 1.0
+    assert [p.label for p in rejection.wrongly_rejected] == ["ask_fees"]
+
+
 def test_rates_count_off_topic_and_in_scope_messages_separately() -> None:
     rejection = Rejection(
         threshold=0.5,

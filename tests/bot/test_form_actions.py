@@ -104,7 +104,12 @@ async def validate(t: Tracker, domain: dict[str, Any]) -> tuple[list[Any], list[
 def test_every_spec_has_a_validation_action_in_the_domain(domain: dict[str, Any]) -> None:
     names = {action().name() for action in VALIDATION_ACTIONS}
     assert names == {f"validate_{spec.form_name}" for spec in get_registry().specs.values()}
-    assert names <= set(domain["actions"])
+    declared = {
+        name
+        for entry in domain["actions"]
+        for name in ([entry] if isinstance(entry, str) else list(entry))
+    }
+    assert names <= declared
 
 
 async def test_an_answer_is_normalized_and_the_next_question_follows(
@@ -386,6 +391,17 @@ async def test_nothing_to_cancel_outside_a_form(domain: dict[str, Any]) -> None:
     events, messages = await step(t, domain)
     assert events == []
     assert messages[0].startswith("Gerade ist kein Antrag offen")
+
+
+async def test_a_bare_statement_outside_a_form_gets_the_out_of_scope_answer(
+    domain: dict[str, Any],
+) -> None:
+    t = tracker(
+        "Mein Drucker druckt nur leere Seiten", "inform", slots={"form_id": None}, active_loop=None
+    )
+    events, messages = await step(t, domain)
+    assert events == []
+    assert messages[0].startswith("Dabei kann ich Ihnen leider nicht helfen")
 
 
 SERVICE = {

@@ -388,6 +388,31 @@ async def test_a_widget_conversation_goes_to_staff_and_back_to_the_bot(rasa: Ras
     assert len(rasa.backend.received) == 2
 
 
+async def test_an_answered_message_costs_no_second_read_of_the_conversation(
+    rasa: Rasa, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa answers nothing while staff have a conversation, so an answer means no handoff."""
+    reads: list[str] = []
+    store = rasa.agent.tracker_store
+    retrieve = store.retrieve
+
+    async def counted(sender_id: str) -> DialogueStateTracker | None:
+        reads.append(sender_id)
+        return await retrieve(sender_id)
+
+    monkeypatch.setattr(store, "retrieve", counted)
+    assert await rasa.texts("web-9", "Hallo") == ["Echo: Hallo"]
+    await rasa.telegram("Hallo")
+    assert rasa.telegram_api.texts() == ["Echo: Hallo"]
+    assert reads == ["web-9", f"telegram-{CHAT}"]  # the agent's own read of each message
+
+    # Unanswered (the conversation is with staff): the channel reads it to pass it on.
+    await handed_over(rasa, "web-9")
+    reads.clear()
+    assert await rasa.texts("web-9", "Hallo?") == [WAITING]
+    assert reads == ["web-9", "web-9"]
+
+
 async def test_commands_and_button_payloads_are_not_passed_on(rasa: Rasa) -> None:
     await handed_over(rasa, "web-2")
     assert await rasa.texts(sender := "web-2", '/choose_service{"service": "x"}') == [

@@ -1,0 +1,53 @@
+"""GovBot's faster loading of the neural models predicts exactly what Rasa's own does.
+
+channels/rasa_patches.py builds DIET and TED by a prediction instead of a training step
+before it restores their weights. Both loads run in processes of their own (the change is
+process-wide) on the trained model; every intent confidence, entity and policy probability
+must be the same to the last digit.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import pytest
+
+from bot.model import model_path
+from tests.stack import BOT_PYTHON, ROOT
+
+
+def predictions(*flags: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [str(BOT_PYTHON), "-m", "tests.integration.model_predictions", *flags],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    line = next(row for row in done.stdout.splitlines() if row.startswith("PREDICTIONS "))
+    return dict(json.loads(line.removeprefix("PREDICTIONS ")))
+
+
+@pytest.fixture(scope="module")
+def both() -> tuple[dict[str, Any], dict[str, Any]]:
+    assert model_path().exists(), "run `make train` first"
+    return predictions(), predictions("--patched")
+
+
+def test_the_nlu_predicts_the_same(both: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    rasa, ours = both
+    assert ours["parsed"] == rasa["parsed"]
+    # Not a vacuous comparison: the messages get different intents, some with entities.
+    assert len({p["ranking"][0][0] for p in rasa["parsed"]}) >= 8
+    assert any(p["entities"] for p in rasa["parsed"])
+
+
+def test_the_policies_predict_the_same(both: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    rasa, ours = both
+    assert any("TEDPolicy" in name for name in rasa["policies"])
+    assert ours["steps"] == rasa["steps"]
+    print(f"model loaded in {rasa['seconds']:.1f} s by Rasa, {ours['seconds']:.1f} s by GovBot")
