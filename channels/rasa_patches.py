@@ -51,6 +51,8 @@ from channels.settings import get_settings
 logger = logging.getLogger(__name__)
 ACTION_MODULE = "rasa.core.actions.action"
 MARK = "govbot_patched"
+# Logged once per process; tests/integration checks that the Rasa server logs it.
+APPLIED = "GovBot's changes to Rasa are applied (channels/rasa_patches.py)"
 
 
 def apply() -> bool:
@@ -77,6 +79,7 @@ def apply() -> bool:
         SpacyNLP.load_model = staticmethod(shared_pipeline(SpacyNLP.load_model))  # type: ignore[method-assign]
     if not _patched(RasaModel.load):
         RasaModel.load = classmethod(load_without_training_step(RasaModel.load))  # type: ignore[method-assign,assignment]
+        logger.info(APPLIED)
     return True
 
 

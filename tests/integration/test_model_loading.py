@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from bot.model import model_path
-from tests.stack import BOT_PYTHON, ROOT
+from channels import rasa_patches
+from tests.stack import BOT_PYTHON, ROOT, Stack
 
 
 def predictions(*flags: str) -> dict[str, Any]:
@@ -51,3 +52,8 @@ def test_the_policies_predict_the_same(both: tuple[dict[str, Any], dict[str, Any
     assert any("TEDPolicy" in name for name in rasa["policies"])
     assert ours["steps"] == rasa["steps"]
     print(f"model loaded in {rasa['seconds']:.1f} s by Rasa, {ours['seconds']:.1f} s by GovBot")
+
+
+def test_the_rasa_server_runs_with_govbots_changes(stack: Stack) -> None:
+    # Rasa imports the channels (bot/credentials.yml), whose package applies the changes.
+    assert rasa_patches.APPLIED in stack.log("rasa").read_text(errors="replace")
