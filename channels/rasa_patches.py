@@ -53,6 +53,8 @@ ACTION_MODULE = "rasa.core.actions.action"
 MARK = "govbot_patched"
 # Logged once per process; tests/integration checks that the Rasa server logs it.
 APPLIED = "GovBot's changes to Rasa are applied (channels/rasa_patches.py)"
+# Rasa's own functions, as they were before apply() replaced them (for tests and debugging).
+RASA_ORIGINALS: dict[str, Any] = {}
 
 
 def apply() -> bool:
@@ -72,12 +74,16 @@ def apply() -> bool:
 
     remote = rasa_action.RemoteAction  # type: ignore[attr-defined]
     if not _patched(remote._validate_action_result):
+        RASA_ORIGINALS["validate_action_result"] = remote._validate_action_result
         remote._validate_action_result = answer_check(remote.action_response_format_spec())
     if not _patched(Event.resolve_by_type):
+        RASA_ORIGINALS["resolve_by_type"] = Event.resolve_by_type
         Event.resolve_by_type = staticmethod(remembered(Event.resolve_by_type))  # type: ignore[method-assign]
     if not _patched(SpacyNLP.load_model):
+        RASA_ORIGINALS["load_model"] = SpacyNLP.load_model
         SpacyNLP.load_model = staticmethod(shared_pipeline(SpacyNLP.load_model))  # type: ignore[method-assign]
     if not _patched(RasaModel.load):
+        RASA_ORIGINALS["load"] = RasaModel.load
         RasaModel.load = classmethod(load_without_training_step(RasaModel.load))  # type: ignore[method-assign,assignment]
         logger.info(APPLIED)
     return True
@@ -95,23 +101,27 @@ def _mark(function: Callable[..., Any]) -> Callable[..., Any]:
 def answer_check(schema: dict[str, Any]) -> Callable[[Any, dict[str, Any]], bool]:
     """``RemoteAction._validate_action_result`` with the schema checked once, not per call."""
     from jsonschema import ValidationError
+    from jsonschema.exceptions import best_match
     from jsonschema.validators import validator_for
+    from rasa.shared.constants import DOCS_BASE_URL
 
     kind = validator_for(schema)
     kind.check_schema(schema)
     validator = kind(schema)
 
     def _validate_action_result(_action: Any, result: dict[str, Any]) -> bool:
-        try:
-            validator.validate(result)
-        except ValidationError as error:
-            # Rasa's own wording, so that its logs read the same.
-            error.message += (
-                ". Failed to validate Action server response from API, make sure your "
-                "response from the Action endpoint is valid."
-            )
-            raise
-        return True
+        if validator.is_valid(result):
+            return True
+        # The error jsonschema.validate would raise, with Rasa's own addition.
+        error = best_match(validator.iter_errors(result))
+        if error is None:  # cannot happen for an invalid instance; stay on the safe side
+            error = ValidationError("invalid action server response")
+        error.message += (
+            ". Failed to validate Action server response from API, make sure your response "
+            "from the Action endpoint is valid. For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions"
+        )
+        raise error
 
     return _mark(_validate_action_result)
 
@@ -121,6 +131,8 @@ def remembered(resolve: Callable[..., Any]) -> Callable[..., Any]:
     known: dict[str, Any] = {}
 
     def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        if not isinstance(type_name, str):  # Rasa's lookup answers (default, or the error)
+            return resolve(type_name, default)
         found = known.get(type_name)
         if found is not None:
             return found

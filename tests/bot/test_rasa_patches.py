@@ -1,16 +1,19 @@
-"""Rasa's defaults that GovBot changes (channels/rasa_patches.py, bot/endpoints.yml).
+"""What GovBot changes in Rasa (channels/rasa_patches.py, bot/endpoints.yml).
 
 Rasa waits RASA_ACTION_TIMEOUT for the action server, not its own 300 s; it checks the
 action server's answers as strictly as before, without re-checking the schema each time;
-and it sends the domain only to the action that reads it.
+it finds event types and loads spaCy as before, once; and it sends the domain only to the
+action that reads it. Each test leaves Rasa as it found it (``rasa_unchanged``), and
+compares with Rasa's own functions (``rasa_patches.RASA_ORIGINALS`` once replaced).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +24,37 @@ import yaml
 from aiohttp import web
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.tensorflow.models import RasaModel
 
 from channels import rasa_patches
 from channels.settings import ChannelSettings
 
 ROOT = Path(__file__).resolve().parents[2]
+PATCHED = [
+    (rasa_action.RemoteAction, "_validate_action_result"),
+    (Event, "resolve_by_type"),
+    (SpacyNLP, "load_model"),
+    (RasaModel, "load"),
+]
+
+
+@pytest.fixture(autouse=True)
+def rasa_unchanged(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Whatever a test applies is undone after it (the descriptors themselves are restored)."""
+    for owner, name in PATCHED:
+        monkeypatch.setattr(owner, name, inspect.getattr_static(owner, name))
+    monkeypatch.setattr(rasa_action, "DEFAULT_REQUEST_TIMEOUT", rasa_action.DEFAULT_REQUEST_TIMEOUT)
+    yield
+
+
+def rasa_own(key: str, current: Any) -> Any:
+    """Rasa's function, also when the package import has already replaced it."""
+    return rasa_patches.RASA_ORIGINALS.get(key, current)
 
 
 def free_port() -> int:
@@ -60,10 +86,10 @@ async def hung_action_server() -> AsyncIterator[str]:
 async def test_a_hung_action_server_is_given_up_after_the_timeout(
     monkeypatch: pytest.MonkeyPatch, hung_action_server: str
 ) -> None:
-    monkeypatch.setattr(rasa_action, "DEFAULT_REQUEST_TIMEOUT", rasa_action.DEFAULT_REQUEST_TIMEOUT)
     settings = ChannelSettings(_env_file=None, action_timeout=0.5)
     monkeypatch.setattr(rasa_patches, "get_settings", lambda: settings)
     assert rasa_patches.apply() is True
+    assert rasa_action.DEFAULT_REQUEST_TIMEOUT == 0.5
 
     action = rasa_action.RemoteAction("action_form_step", EndpointConfig(hung_action_server))
 
@@ -107,29 +133,34 @@ ANSWERS = [
 
 @pytest.mark.parametrize("answer", ANSWERS)
 def test_answers_pass_and_fail_as_with_rasas_own_check(answer: Any) -> None:
-    schema = rasa_action.RemoteAction.action_response_format_spec()
-    check = rasa_patches.answer_check(schema)
+    remote = rasa_action.RemoteAction
+    rasas_check = rasa_own("validate_action_result", remote._validate_action_result)
+    ours = rasa_patches.answer_check(remote.action_response_format_spec())
+    action = remote("action_form_step", None)
     try:
-        jsonschema.validate(answer, schema)
-    except jsonschema.ValidationError:
-        with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server"):
-            check(None, answer)
+        rasas_check(action, answer)
+    except jsonschema.ValidationError as rasas:
+        with pytest.raises(jsonschema.ValidationError) as raised:
+            ours(action, answer)
+        assert raised.value.message == rasas.message  # the same error, the same words
     else:
-        assert check(None, answer) is True
+        assert ours(action, answer) is True
 
 
 def test_the_remote_action_uses_the_check_once_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    remote = rasa_action.RemoteAction
     monkeypatch.setattr(
-        rasa_action.RemoteAction,
+        remote,
         "_validate_action_result",
-        rasa_action.RemoteAction._validate_action_result,
+        rasa_own("validate_action_result", remote._validate_action_result),
     )
+    assert not getattr(remote._validate_action_result, rasa_patches.MARK, False)
     assert rasa_patches.apply() is True
-    action = rasa_action.RemoteAction("action_form_step", None)
+    assert getattr(remote._validate_action_result, rasa_patches.MARK, False)
+    action = remote("action_form_step", None)
     assert action._validate_action_result({"events": []}) is True
     with pytest.raises(jsonschema.ValidationError):
         action._validate_action_result({"events": "nope"})
-    assert getattr(rasa_action.RemoteAction._validate_action_result, rasa_patches.MARK, False)
 
 
 def test_only_the_action_that_reads_the_domain_gets_it() -> None:
@@ -144,9 +175,9 @@ def test_only_the_action_that_reads_the_domain_gets_it() -> None:
 
 
 def test_event_types_are_found_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 
-    original = Event.resolve_by_type
+    original = rasa_own("resolve_by_type", Event.resolve_by_type)
     monkeypatch.setattr(Event, "resolve_by_type", staticmethod(original))
     resolve = rasa_patches.remembered(original)
     for _ in range(2):  # the second time from memory
@@ -157,6 +188,8 @@ def test_event_types_are_found_as_before(monkeypatch: pytest.MonkeyPatch) -> Non
     assert resolve("no_such_event", SlotSet) is SlotSet
     with pytest.raises(ValueError, match="Unknown event name"):
         resolve("no_such_event")
+    with pytest.raises(ValueError, match="Unknown event name"):
+        resolve(["not", "a", "name"])  # as Rasa's lookup: no TypeError
 
     assert rasa_patches.apply() is True
     assert getattr(Event.resolve_by_type, rasa_patches.MARK, False)
