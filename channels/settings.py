@@ -28,7 +28,7 @@ class ChannelSettings(BaseSettings):
     )
     # Seconds Rasa waits for the action server per action. Rasa 3.6 waits 300 s and has no
     # setting for it (channels/rasa_patches.py sets it); an action makes one or two backend
-    # calls of at most ACTIONS_BACKEND_TIMEOUT (5 s) each, and the widget gives up after 45 s.
+    # calls with ACTIONS_BACKEND_TIMEOUT (5 s) per phase each; the widget gives up after 45 s.
     action_timeout: float = Field(default=15.0, gt=0, le=120, env="RASA_ACTION_TIMEOUT")
     tracker_dialect: str = Field(default="sqlite", env="RASA_TRACKER_DIALECT")
     tracker_url: str = Field(default="", env="RASA_TRACKER_URL")

@@ -53,34 +53,28 @@ RETENTION_POOL_SIZE = 1
 RETENTION_MAX_OVERFLOW = 0
 
 
-def backend_pool(settings: Settings) -> Pool:
-    """The backend process's pool: API requests, staff pages and the delivery worker."""
+def _pool(settings: Settings, size: int, overflow: int) -> Pool:
     return Pool(
-        size=settings.db_pool_size,
-        overflow=settings.db_max_overflow,
+        size=size,
+        overflow=overflow,
         timeout_seconds=settings.db_pool_timeout_seconds,
         recycle_seconds=settings.db_pool_recycle_seconds,
     )
+
+
+def backend_pool(settings: Settings) -> Pool:
+    """The backend process's pool: API requests, staff pages and the delivery worker."""
+    return _pool(settings, settings.db_pool_size, settings.db_max_overflow)
 
 
 def tool_pool(settings: Settings) -> Pool:
     """A command-line tool's pool (delivery, staff accounts)."""
-    return Pool(
-        size=TOOL_POOL_SIZE,
-        overflow=TOOL_MAX_OVERFLOW,
-        timeout_seconds=settings.db_pool_timeout_seconds,
-        recycle_seconds=settings.db_pool_recycle_seconds,
-    )
+    return _pool(settings, TOOL_POOL_SIZE, TOOL_MAX_OVERFLOW)
 
 
 def retention_pool(settings: Settings) -> Pool:
     """The retention job's pool, for the backend database and for the tracker store each."""
-    return Pool(
-        size=RETENTION_POOL_SIZE,
-        overflow=RETENTION_MAX_OVERFLOW,
-        timeout_seconds=settings.db_pool_timeout_seconds,
-        recycle_seconds=settings.db_pool_recycle_seconds,
-    )
+    return _pool(settings, RETENTION_POOL_SIZE, RETENTION_MAX_OVERFLOW)
 
 
 def engine_url(database_url: str) -> URL:
