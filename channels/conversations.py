@@ -167,6 +167,9 @@ async def delete_conversation(agent: Any, sender_id: str) -> bool:
                     synchronize_session=False
                 )
                 session.commit()
+            forget = getattr(inner, "forget", None)
+            if callable(forget):
+                forget(sender_id)  # and from memory (channels/tracker_store.py)
             return True
         if isinstance(inner, InMemoryTrackerStore):
             inner.store.pop(sender_id, None)

@@ -1,0 +1,162 @@
+"""Rasa's SQL tracker store, with the conversations that are being held in memory.
+
+For every message Rasa reads the whole conversation from the database (every stored event
+parsed from JSON and replayed into a tracker) and at the end writes the new events. The
+Rasa server is one process (its lock store is in memory), so the tracker it saved last is
+still the current one unless someone else wrote to the table: a second Rasa instance, the
+retention job, a deleted conversation. Reading it back again took 12 % of the server's CPU
+time under load (``make profile``).
+
+``CachedSQLTrackerStore`` keeps each tracker it saved. When Rasa asks for it again, one
+small query (how many events the latest session has and the newest timestamp) tells
+whether the database still holds exactly what the cached tracker holds; only then is it
+returned, otherwise the conversation is read from the database as before. The database
+stays the only source of truth: every event is written as Rasa writes it.
+
+A cached tracker is handed out once (taken out of the cache) and comes back only when it
+is saved: Rasa changes the tracker it gets, and a reader that does not save (or a message
+whose processing fails half-way) must never leave a changed tracker behind. Rasa's own
+reads of the previous state during a save (event broker, anonymisation) therefore come from
+the database, as they should. The cache is bounded (``RASA_TRACKER_CACHE_SIZE``
+conversations, the least recently used go first) and forgets a conversation after
+``RASA_TRACKER_CACHE_SECONDS`` without a message; size 0 turns it off.
+
+bot/endpoints.yml configures it (``type: channels.tracker_store.CachedSQLTrackerStore``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa  # type: ignore[import-untyped]  # SQLAlchemy 1.4 (Rasa pins it)
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from channels.settings import get_settings
+
+logger = logging.getLogger(__name__)
+# Logged once when the store is created; tests/integration checks the Rasa server logs it.
+STARTED = "conversation cache of the tracker store"
+
+Signature = tuple[int, float | None]
+
+
+def signature(tracker: DialogueStateTracker) -> Signature:
+    """What the database holds for a tracker that was saved in full: count, newest time."""
+    stamps = [event.timestamp for event in tracker.events]
+    return len(stamps), max(stamps, default=None)
+
+
+class TrackerCache:
+    """Trackers by conversation, least recently saved first; bounded in size and age."""
+
+    def __init__(self, size: int, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.size = size
+        self.seconds = seconds
+        self.clock = clock
+        self._entries: OrderedDict[str, tuple[float, DialogueStateTracker]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, sender_id: object) -> bool:
+        return sender_id in self._entries
+
+    def put(self, tracker: DialogueStateTracker) -> None:
+        if self.size <= 0:
+            return
+        self._entries[tracker.sender_id] = (self.clock(), tracker)
+        self._entries.move_to_end(tracker.sender_id)
+        self._expire()
+
+    def take(self, sender_id: str) -> DialogueStateTracker | None:
+        """The cached tracker, removed from the cache; None if there is none (any more)."""
+        self._expire()
+        entry = self._entries.pop(sender_id, None)
+        return entry[1] if entry else None
+
+    def forget(self, sender_id: str) -> None:
+        self._entries.pop(sender_id, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def _expire(self) -> None:
+        oldest = self.clock() - self.seconds
+        while self._entries:
+            sender_id, (saved, _) = next(iter(self._entries.items()))
+            if len(self._entries) <= self.size and saved >= oldest:
+                break
+            del self._entries[sender_id]
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` that hands back the tracker it saved while the database agrees."""
+
+    def __init__(
+        self,
+        *args: Any,
+        cache_size: int | None = None,
+        cache_seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        **kwargs: Any,
+    ) -> None:
+        settings = get_settings()
+        self.cache = TrackerCache(
+            settings.tracker_cache_size if cache_size is None else cache_size,
+            settings.tracker_cache_seconds if cache_seconds is None else cache_seconds,
+            clock,
+        )
+        self.hits = 0
+        self.misses = 0
+        super().__init__(*args, **kwargs)
+        logger.info(
+            "%s: up to %d conversations, each for %.0f s",
+            STARTED,
+            self.cache.size,
+            self.cache.seconds,
+        )
+
+    @property
+    def domain(self) -> Domain:
+        return self._domain
+
+    @domain.setter
+    def domain(self, domain: Domain | None) -> None:
+        # A new model may have other slots: trackers built with the old ones must go.
+        if getattr(self, "cache", None) is not None:
+            self.cache.clear()
+        self._domain = domain or Domain.empty()
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        cached = self.cache.take(sender_id)
+        if cached is not None and self.stored(sender_id) == signature(cached):
+            self.hits += 1
+            return cached
+        self.misses += 1
+        return await super().retrieve(sender_id)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        self.cache.put(tracker)
+
+    def forget(self, sender_id: str) -> None:
+        """Drop the conversation from memory (it was deleted from the database)."""
+        self.cache.forget(sender_id)
+
+    def stored(self, sender_id: str) -> Signature:
+        """Number of events of the latest session in the database, and the newest time."""
+        event = self.SQLEvent
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+            count, newest = (
+                query.order_by(None)
+                .with_entities(sa.func.count(event.id), sa.func.max(event.timestamp))
+                .one()
+            )
+        return int(count), newest
