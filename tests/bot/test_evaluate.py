@@ -171,11 +171,36 @@ def test_a_malformed_file_is_refused(tmp_path: Path, text: str) -> None:
         evaluate.load_out_of_scope(write(tmp_path, text))
 
 
-def test_the_real_file_repeats_neither_the_held_out_file_nor_the_training_data() -> None:
+@pytest.mark.parametrize("source", [evaluate.OUT_OF_SCOPE, evaluate.OUT_OF_SCOPE_EARLIER])
+def test_the_real_files_repeat_neither_the_held_out_file_nor_the_training_data(
+    source: Path,
+) -> None:
     forbidden = [m.text for m in evaluate.load_labelled(evaluate.HELD_OUT)]
     forbidden += [m.text for m in evaluate.load_labelled(evaluate.TRAINING_NLU)]
-    messages = evaluate.load_out_of_scope(ROOT / evaluate.OUT_OF_SCOPE, forbidden)
+    messages = evaluate.load_out_of_scope(ROOT / source, forbidden)
     assert len(messages) >= 100
+
+
+def test_content_words_leave_out_stop_words_and_case() -> None:
+    assert evaluate.content_words("Wie wird das Wetter in HAMBURG?") == {"wetter", "hamburg"}
+    assert evaluate.content_words("und die der") == frozenset()
+
+
+def test_near_duplicates_are_found_by_content_words() -> None:
+    messages = [
+        Message("Wie wird denn das Wetter morgen?", "weather"),  # same content words
+        Message("Wird es morgen in Hamburg regnen?", "weather"),  # 1 of 3 content words
+        Message("und die der", "nonsense"),  # no content words: never a paraphrase
+    ]
+    training = ["wie wird morgen das wetter", "regnen in Berlin", "der die das"]
+
+    close = evaluate.near_duplicates(messages, training)
+
+    assert close == {messages[0]: "wie wird morgen das wetter"}
+    assert evaluate.near_duplicates(messages, training, threshold=0.2) == {
+        messages[0]: "wie wird morgen das wetter",
+        messages[1]: "regnen in Berlin",
+    }
 
 
 def test_the_section_replaces_only_itself_in_the_readme() -> None:
@@ -198,13 +223,27 @@ def test_the_section_names_its_command_and_the_messages_that_got_through() -> No
         ],
         in_scope=[predicted("ask_fees", 0.9, label="ask_fees")],
     )
+    earlier = Rejection(
+        threshold=0.55,
+        off_topic=[predicted("out_of_scope", 0.9)],
+        in_scope=rejection.in_scope,
+        source=evaluate.OUT_OF_SCOPE_EARLIER,
+        left_out={"Wie wird das Wetter morgen?": "wie wird morgen das wetter"},
+    )
     text = evaluate.rejection_markdown(
-        rejection, "python -m bot.evaluate --oos-only", ROOT / "models/govbot-x.tar.gz", "today"
+        [rejection, earlier],
+        "python -m bot.evaluate --oos-only",
+        ROOT / "models/govbot-x.tar.gz",
+        "today",
     )
     assert text.startswith(evaluate.SECTION_START) and text.endswith(evaluate.SECTION_END)
     assert "`python -m bot.evaluate --oos-only` on today, model `models/govbot-x.tar.gz`" in text
     assert "cores" in text
-    assert "**0.500** (1 of 2; target ≥ 0.90) — **below the target**" in text
+    assert (
+        f"on `{evaluate.OUT_OF_SCOPE}`: **0.500** (1 of 2; target ≥ 0.90) — **below the target**"
+    ) in text
+    assert f"on `{evaluate.OUT_OF_SCOPE_EARLIER}`: **1.000** (1 of 1; not judged)" in text
+    assert "| Wie wird das Wetter morgen? | wie wird morgen das wetter |" in text
     assert "**0.000** (0 of 1; target ≤ 0.03) — meets the target" in text
     assert "| Wo ist mein Paket \\| DHL? | shops | ask_status | service | 0.80 |" in text
     assert "service 1, form dialogue 0" in text
