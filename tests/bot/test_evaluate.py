@@ -190,16 +190,19 @@ def test_near_duplicates_are_found_by_content_words() -> None:
     messages = [
         Message("Wie wird denn das Wetter morgen?", "weather"),  # same content words
         Message("Wird es morgen in Hamburg regnen?", "weather"),  # 1 of 3 content words
-        Message("und die der", "nonsense"),  # no content words: never a paraphrase
+        Message("und die der", "nonsense"),  # no content words: only a copy would count
+        Message("Und die der?", "nonsense"),
     ]
-    training = ["wie wird morgen das wetter", "regnen in Berlin", "der die das"]
+    training = ["wie wird morgen das wetter", "regnen in Berlin", "der die das", "und  die der"]
 
     close = evaluate.near_duplicates(messages, training)
 
-    assert close == {messages[0]: "wie wird morgen das wetter"}
+    copies = {messages[2]: "und  die der", messages[3]: "und  die der"}
+    assert close == {messages[0]: "wie wird morgen das wetter", **copies}
     assert evaluate.near_duplicates(messages, training, threshold=0.2) == {
         messages[0]: "wie wird morgen das wetter",
         messages[1]: "regnen in Berlin",
+        **copies,
     }
 
 
