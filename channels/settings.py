@@ -36,7 +36,10 @@ class ChannelSettings(BaseSettings):
     # Conversations the Rasa server keeps in memory after saving them, so that the next
     # message need not read them back (channels/tracker_store.py); 0 turns it off.
     tracker_cache_size: int = Field(default=500, ge=0, le=100_000, env="RASA_TRACKER_CACHE_SIZE")
-    tracker_cache_seconds: float = Field(default=1800.0, gt=0, env="RASA_TRACKER_CACHE_SECONDS")
+    # At most an hour: the retention job (another process) cannot empty this cache.
+    tracker_cache_seconds: float = Field(
+        default=1800.0, gt=0, le=3600, env="RASA_TRACKER_CACHE_SECONDS"
+    )
 
     # What a citizen's message may be; longer ones are answered, not processed.
     max_message_length: int = Field(default=2000, ge=1, env="CHANNELS_MAX_MESSAGE_LENGTH")

@@ -18,8 +18,10 @@ is saved: Rasa changes the tracker it gets, and a reader that does not save (or 
 whose processing fails half-way) must never leave a changed tracker behind. Rasa's own
 reads of the previous state during a save (event broker, anonymisation) therefore come from
 the database, as they should. The cache is bounded (``RASA_TRACKER_CACHE_SIZE``
-conversations, the least recently used go first) and forgets a conversation after
-``RASA_TRACKER_CACHE_SECONDS`` without a message; size 0 turns it off.
+conversations, the least recently used go first; none longer than ``MAX_EVENTS``) and
+forgets a conversation after ``RASA_TRACKER_CACHE_SECONDS`` without a message (checked
+whenever any conversation is read or saved); size 0 turns it off. A save that wrote no
+event, or a tracker with another model's slots, is not kept.
 
 bot/endpoints.yml configures it (``type: channels.tracker_store.CachedSQLTrackerStore``).
 """
@@ -29,7 +31,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa  # type: ignore[import-untyped]  # SQLAlchemy 1.4 (Rasa pins it)
@@ -44,6 +46,8 @@ logger = logging.getLogger(__name__)
 STARTED = "conversation cache of the tracker store"
 
 Signature = tuple[int, float | None]
+# Longer conversations are not kept: memory stays bounded whatever citizens send.
+MAX_EVENTS = 400
 
 
 def signature(tracker: DialogueStateTracker) -> Signature:
@@ -114,7 +118,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         )
         self.hits = 0
         self.misses = 0
+        self._written = 0
         super().__init__(*args, **kwargs)
+        self.domain = self._domain
         logger.info(
             "%s: up to %d conversations, each for %.0f s",
             STARTED,
@@ -132,18 +138,39 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if getattr(self, "cache", None) is not None:
             self.cache.clear()
         self._domain = domain or Domain.empty()
+        self.domain_slots = {slot.name for slot in self._domain.slots}
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         cached = self.cache.take(sender_id)
-        if cached is not None and self.stored(sender_id) == signature(cached):
-            self.hits += 1
-            return cached
+        if cached is not None:
+            count, newest = self.stored(sender_id)
+            if count > 0 and (count, newest) == signature(cached):
+                self.hits += 1
+                return cached
         self.misses += 1
         return await super().retrieve(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        self._written = 0
         await super().save(tracker)
-        self.cache.put(tracker)
+        # Kept only what the database now holds event for event: a save that wrote nothing
+        # may have changed the tracker without an event (Rasa's /predict clears a follow-up
+        # action; a replacement of all events with as many new ones writes none), a tracker
+        # built with another model's slots must not outlive the model, and a very long
+        # conversation is cheaper to read than to keep.
+        if (
+            self._written
+            and len(tracker.events) <= MAX_EVENTS
+            and tracker.slots.keys() == self.domain_slots
+        ):
+            self.cache.put(tracker)
+        else:
+            self.cache.forget(tracker.sender_id)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
+        for event in super()._additional_events(session, tracker):
+            self._written += 1
+            yield event
 
     def forget(self, sender_id: str) -> None:
         """Drop the conversation from memory (it was deleted from the database)."""

@@ -125,6 +125,7 @@ async def test_a_new_session_is_read_from_the_database(tmp_path: Path) -> None:
     again = await store.retrieve("citizen-1")
     assert again is not tracker
     assert state(again) == state(await plain_store(tmp_path / "t.db").retrieve("citizen-1"))
+    message(again, "und wie lange dauert das?", "reisepass")  # the next message
     await store.save(again)
     assert await store.retrieve("citizen-1") is again
 
@@ -266,3 +267,66 @@ def test_bot_endpoints_configure_the_cached_store(
 
     assert isinstance(store, CachedSQLTrackerStore)
     assert store.engine.url.database == str(tmp_path / "t.db")
+
+
+async def test_a_save_that_writes_no_event_is_not_kept(tmp_path: Path) -> None:
+    # Rasa's /predict clears a pending follow-up action without an event and saves: the
+    # database still has it, so the changed tracker must not be handed out.
+    store = cached_store(tmp_path / "t.db")
+    await started(store)
+    tracker = await store.retrieve("citizen-1")
+    tracker.followup_action = None
+    tracker.update(SlotSet("service", "reisepass"))
+    tracker.events.pop()  # a change that no event records
+
+    await store.save(tracker)
+
+    assert "citizen-1" not in store.cache
+    again = await store.retrieve("citizen-1")
+    assert again is not tracker
+    assert again.get_slot("service") == "bewohnerparkausweis"
+
+
+async def test_a_tracker_with_the_previous_models_slots_is_not_kept(tmp_path: Path) -> None:
+    store = cached_store(tmp_path / "t.db")
+    await started(store)
+    tracker = await store.retrieve("citizen-1")  # a message still on the old model
+    new_domain = Domain.from_dict(
+        {
+            "intents": ["greet", "inform"],
+            "slots": {
+                "service": {"type": "text", "mappings": [{"type": "custom"}]},
+                "count": {"type": "float", "mappings": [{"type": "custom"}]},
+                "office": {"type": "text", "mappings": [{"type": "custom"}]},
+            },
+        }
+    )
+    store.domain = new_domain  # the model is replaced meanwhile
+    message(tracker, "und ein Reisepass", "reisepass")
+
+    await store.save(tracker)
+
+    assert "citizen-1" not in store.cache
+    assert "office" in (await store.retrieve("citizen-1")).slots
+
+
+async def test_a_very_long_conversation_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("channels.tracker_store.MAX_EVENTS", 10)
+    store = cached_store(tmp_path / "t.db")
+    tracker = await started(store)  # 7 events
+    assert "citizen-1" in store.cache
+    tracker = await store.retrieve("citizen-1")
+    message(tracker, "noch eine Frage", "sperrmuell")  # 12 events
+
+    await store.save(tracker)
+
+    assert "citizen-1" not in store.cache
+
+
+async def test_an_empty_conversation_is_never_a_hit(tmp_path: Path) -> None:
+    store = cached_store(tmp_path / "t.db")
+    store.cache.put(store.init_tracker("citizen-1"))  # nothing in the database
+
+    assert await store.retrieve("citizen-1") is None
