@@ -171,7 +171,8 @@ def load_out_of_scope(path: Path, forbidden: Iterable[str] = ()) -> list[Message
     """The off-topic messages, ``examples: {category: [text, ...]}``.
 
     Refuses a message that appears twice, or that is also in ``forbidden`` (the texts of
-    the held-out file and of the training data): the test must stay independent of both.
+    the held-out file): the two test files must stay independent. Overlap with the training
+    data is not refused here: ``near_duplicates`` leaves those messages out of the measure.
     """
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     examples = data.get("examples")

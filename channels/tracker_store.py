@@ -151,6 +151,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         return await super().retrieve(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        # Counted by _additional_events; Rasa's save never suspends (its SQL is synchronous),
+        # so no other save runs in between.
         self._written = 0
         await super().save(tracker)
         # Kept only what the database now holds event for event: a save that wrote nothing
