@@ -33,6 +33,20 @@ a checkpoint's variables when they are created, so the model is built by the pre
 the example that Rasa makes anyway, and predicts the same (to the last digit, tested).
 Fine-tuning (``rasa train --finetune``) and models without an example use Rasa's own load.
 
+**Copying slots.** Every copy of a conversation's tracker (Rasa makes several per message,
+and one more for each policy that looks at the conversation's past) copies each of the
+domain's slots with ``copy.copy``, which goes through ``__reduce_ex__`` and ``copyreg``: 12 %
+of the CPU time under load with GovBot's 200 form slots. ``Slot.__copy__`` now makes the same
+shallow copy directly (a new object of the same class with the same attributes). A slot
+class with its own pickling methods is still copied by ``copy.copy``'s general way.
+
+**The rules look at the last turns only.** For every prediction the ``RulePolicy`` computes
+the dialogue state of every turn of the conversation, and a rule is checked against the
+turns from the end only as far back as it is long. The states of the turns before the
+longest rule of the model are now not computed for it: the same rules match, for a cost
+that no longer grows with the conversation. Policies that learn from stories
+(``MemoizationPolicy``) still get every state.
+
 ``channels/__init__.py`` calls ``apply()``: Rasa imports the channels of
 bot/credentials.yml after its server modules and before it loads the model. Processes that
 import ``channels`` without running Rasa (the launcher bot/run_rasa.py, the readiness probe)
@@ -41,9 +55,11 @@ do not have Rasa loaded and are left alone rather than made to import it.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from channels.settings import get_settings
@@ -55,6 +71,8 @@ MARK = "govbot_patched"
 APPLIED = "GovBot's changes to Rasa are applied (channels/rasa_patches.py)"
 # Rasa's own functions, as they were before apply() replaced them (for tests and debugging).
 RASA_ORIGINALS: dict[str, Any] = {}
+# How many of the last turns' states the running policy uses; None: all of them.
+STATE_TURNS: ContextVar[int | None] = ContextVar("govbot_state_turns", default=None)
 
 
 def apply() -> bool:
@@ -68,8 +86,11 @@ def apply() -> bool:
         # A Rasa upgrade renamed it: say so instead of silently waiting 300 s again.
         logger.warning("cannot set the action timeout: Rasa has no DEFAULT_REQUEST_TIMEOUT")
 
+    from rasa.core.policies.rule_policy import RulePolicy
     from rasa.nlu.utils.spacy_utils import SpacyNLP
+    from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import Event
+    from rasa.shared.core.slots import Slot
     from rasa.utils.tensorflow.models import RasaModel
 
     remote = rasa_action.RemoteAction  # type: ignore[attr-defined]
@@ -82,6 +103,14 @@ def apply() -> bool:
     if not _patched(SpacyNLP.load_model):
         RASA_ORIGINALS["load_model"] = SpacyNLP.load_model
         SpacyNLP.load_model = staticmethod(shared_pipeline(SpacyNLP.load_model))  # type: ignore[method-assign]
+    if not _patched(getattr(Slot, "__copy__", None)):
+        Slot.__copy__ = slot_copy  # type: ignore[attr-defined]
+    if not _patched(Domain.states_for_tracker_history):
+        RASA_ORIGINALS["states_for_tracker_history"] = Domain.states_for_tracker_history
+        Domain.states_for_tracker_history = last_states(Domain.states_for_tracker_history)  # type: ignore[method-assign]
+    if not _patched(RulePolicy._prediction_states):
+        RASA_ORIGINALS["_prediction_states"] = RulePolicy._prediction_states
+        RulePolicy._prediction_states = rule_turns(RulePolicy._prediction_states)  # type: ignore[method-assign]
     if not _patched(RasaModel.load):
         RASA_ORIGINALS["load"] = RasaModel.load
         RasaModel.load = classmethod(load_without_training_step(RasaModel.load))  # type: ignore[method-assign,assignment]
@@ -193,3 +222,113 @@ def load_without_training_step(load: Callable[..., Any]) -> Callable[..., Any]:
         return model
 
     return _mark(load_model)
+
+
+# Classes whose instances ``slot_copy`` copies itself: no pickling methods or slots of their own.
+_PLAIN_CLASSES: dict[type, bool] = {}
+_PICKLING = ("__reduce_ex__", "__reduce__", "__getstate__", "__setstate__")
+
+
+def _plain(cls: type) -> bool:
+    plain = _PLAIN_CLASSES.get(cls)
+    if plain is None:
+        import copyreg
+
+        plain = not copyreg._slotnames(cls) and all(  # type: ignore[attr-defined]
+            getattr(cls, name, None) is getattr(object, name, None) for name in _PICKLING
+        )
+        _PLAIN_CLASSES[cls] = plain
+    return plain
+
+
+def slot_copy(slot: Any) -> Any:
+    """``copy.copy`` of a slot: what ``copy``'s general way makes of a plain object."""
+    cls = type(slot)
+    if not _plain(cls):
+        import copy
+
+        # What copy.copy does for an object without __copy__ (Python 3.10's copy module).
+        return copy._reconstruct(slot, None, *slot.__reduce_ex__(4))  # type: ignore[attr-defined]
+    duplicate = object.__new__(cls)
+    duplicate.__dict__.update(slot.__dict__)
+    return duplicate
+
+
+_mark(slot_copy)
+
+
+def last_states(states_for_tracker_history: Callable[..., Any]) -> Callable[..., Any]:
+    """``Domain.states_for_tracker_history`` that computes only the last ``STATE_TURNS``
+    states when a policy has set it (and does not hide rule turns, which needs them all)."""
+    from rasa.shared.core.events import ActionExecuted
+
+    def last_turns(
+        self: Any,
+        tracker: Any,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: dict[str, Any] | None = None,
+    ) -> list[Any]:
+        turns = STATE_TURNS.get()
+        if turns is None or ignore_rule_only_turns:
+            return states_for_tracker_history(  # type: ignore[no-any-return]
+                self,
+                tracker,
+                omit_unset_slots=omit_unset_slots,
+                ignore_rule_only_turns=ignore_rule_only_turns,
+                rule_only_data=rule_only_data,
+            )
+        # Rasa's tracker.generate_all_prior_trackers(), with a state for the last turns only.
+        events = tracker.applied_events()
+        skip = sum(isinstance(event, ActionExecuted) for event in events) + 1 - turns
+        prior = tracker.init_copy()
+        states = []
+        for event in events:
+            if isinstance(event, ActionExecuted):
+                if skip <= 0:
+                    state = self.get_active_state(prior, omit_unset_slots=omit_unset_slots)
+                    states.append(self._clean_state(state))
+                skip -= 1
+            prior.update(event)
+        state = self.get_active_state(prior, omit_unset_slots=omit_unset_slots)
+        states.append(self._clean_state(state))
+        return states
+
+    return _mark(last_turns)
+
+
+def longest_rule(policy: Any) -> int:
+    """The number of states of the policy's longest rule (at least 1)."""
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH
+
+    lookups = [policy.lookup.get(RULES) or {}, policy.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH) or {}]
+    key = tuple((id(lookup), len(lookup)) for lookup in lookups)
+    known = policy.__dict__.get("_govbot_longest_rule")
+    if known is None or known[0] != key:
+        longest = max((len(json.loads(rule)) for lookup in lookups for rule in lookup), default=1)
+        known = (key, max(longest, 1))
+        policy.__dict__["_govbot_longest_rule"] = known
+    return int(known[1])
+
+
+def rule_turns(prediction_states: Callable[..., Any]) -> Callable[..., Any]:
+    """``RulePolicy._prediction_states`` computing the states of as many last turns as its
+    longest rule has: ``_get_possible_keys`` takes every rule as applicable once it has
+    looked further back than the rule is long, so earlier states change nothing."""
+
+    def _prediction_states(
+        self: Any,
+        tracker: Any,
+        domain: Any,
+        use_text_for_last_user_input: bool = False,
+        rule_only_data: dict[str, Any] | None = None,
+    ) -> list[Any]:
+        token = STATE_TURNS.set(longest_rule(self))
+        try:
+            return prediction_states(  # type: ignore[no-any-return]
+                self, tracker, domain, use_text_for_last_user_input, rule_only_data
+            )
+        finally:
+            STATE_TURNS.reset(token)
+
+    return _mark(_prediction_states)

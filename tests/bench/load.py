@@ -826,6 +826,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=TIMEOUT, help="answer timeout, s")
     parser.add_argument("--form-share", type=float, default=0.25, help="share of form fillers")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--block",
+        default=BLOCK,
+        help=f"the marker block of --output (default {BLOCK}; another one for another pace)",
+    )
     parser.add_argument("--retrain-stock", action="store_true", help="create the stock bot anew")
     parser.add_argument(
         "--no-write", action="store_true", help="smoke run: print the block, write no docs"
@@ -869,9 +874,10 @@ def main(argv: list[str] | None = None) -> int:
         print(render(run, command, plot=None))
         print(f"==> smoke run: nothing written to the docs; plot in {plot.relative_to(ROOT)}")
         return 0
-    plot = args.output.parent / PLOT_NAME
+    name = PLOT_NAME if args.block == BLOCK else f"bench-latency-{args.block}.png"
+    plot = args.output.parent / name
     draw(run, plot)
-    replace_block(args.output, BLOCK, render(run, command, PLOT_NAME))
+    replace_block(args.output, args.block, render(run, command, name))
     print(f"==> wrote {args.output} and {plot}")
     return 0
 

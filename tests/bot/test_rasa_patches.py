@@ -2,14 +2,17 @@
 
 Rasa waits RASA_ACTION_TIMEOUT for the action server, not its own 300 s; it checks the
 action server's answers as strictly as before, without re-checking the schema each time;
-it finds event types and loads spaCy as before, once; and it sends the domain only to the
-action that reads it. Each test leaves Rasa as it found it (``rasa_unchanged``), and
-compares with Rasa's own functions (``rasa_patches.RASA_ORIGINALS`` once replaced).
+it finds event types and loads spaCy as before, once; it sends the domain only to the
+action that reads it; it copies slots as ``copy.copy`` does; and the rules get the same
+states of the last turns as from Rasa's own computation. Each test leaves Rasa as it found
+it (``rasa_unchanged``), and compares with Rasa's own functions
+(``rasa_patches.RASA_ORIGINALS`` once replaced).
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import socket
 import sys
@@ -24,9 +27,19 @@ import yaml
 from aiohttp import web
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
+from rasa.shared.core.slots import (
+    AnySlot,
+    BooleanSlot,
+    CategoricalSlot,
+    FloatSlot,
+    ListSlot,
+    Slot,
+    TextSlot,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from rasa.utils.tensorflow.models import RasaModel
@@ -40,6 +53,9 @@ PATCHED = [
     (Event, "resolve_by_type"),
     (SpacyNLP, "load_model"),
     (RasaModel, "load"),
+    (Domain, "states_for_tracker_history"),
+    (RulePolicy, "_prediction_states"),
+    (Slot, "__copy__"),
 ]
 
 
@@ -47,7 +63,8 @@ PATCHED = [
 def rasa_unchanged(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Whatever a test applies is undone after it (the descriptors themselves are restored)."""
     for owner, name in PATCHED:
-        monkeypatch.setattr(owner, name, inspect.getattr_static(owner, name))
+        # Slot.__copy__ is new: None (copy's general way) during the test, removed after it.
+        monkeypatch.setattr(owner, name, inspect.getattr_static(owner, name, None), raising=False)
     monkeypatch.setattr(rasa_action, "DEFAULT_REQUEST_TIMEOUT", rasa_action.DEFAULT_REQUEST_TIMEOUT)
     yield
 
@@ -230,3 +247,119 @@ def test_fine_tuning_keeps_rasas_own_loading() -> None:
         ("weights", "example", "predict example", True),
         ("weights", "example", None, False),
     ]
+
+
+def general_copy(value: Any) -> Any:
+    """What ``copy.copy`` makes of an object whose class has no ``__copy__``."""
+    return copy._reconstruct(value, None, *value.__reduce_ex__(4))  # type: ignore[attr-defined]
+
+
+def test_slots_are_copied_as_copy_copy_does() -> None:
+    slots = [
+        *Domain.load(str(ROOT / "bot" / "domain")).slots,
+        TextSlot("t", [], initial_value="x"),
+        FloatSlot("f", [], initial_value=1.5, max_value=3.0),
+        BooleanSlot("b", [], initial_value=True),
+        ListSlot("l", [], initial_value=[1, 2]),
+        CategoricalSlot("c", [], values=["a", "b"], initial_value="a"),
+        AnySlot("any", [], initial_value={"k": "v"}),
+    ]
+    assert len(slots) > 150  # GovBot's form slots among them
+    for slot in slots:
+        slot.value = slot.initial_value if slot.initial_value is not None else "set"
+        duplicate = rasa_patches.slot_copy(slot)
+        expected = general_copy(slot)
+        assert type(duplicate) is type(slot)
+        assert duplicate is not slot
+        assert vars(duplicate) == vars(expected)
+        assert all(vars(duplicate)[k] is vars(slot)[k] for k in vars(slot))  # shallow
+        duplicate.value = "other"
+        assert slot.value != "other"
+
+
+def test_a_slot_class_with_its_own_pickling_is_copied_its_own_way() -> None:
+    class Remembering(TextSlot):
+        def __getstate__(self) -> dict[str, Any]:
+            return {**self.__dict__, "copied": True}
+
+    slot = Remembering("r", [])
+    assert vars(rasa_patches.slot_copy(slot))["copied"] is True
+    assert rasa_patches.apply() is True
+    assert copy.copy(TextSlot("t", [])).name == "t"
+    assert getattr(Slot.__copy__, rasa_patches.MARK, False)
+
+
+@pytest.fixture(scope="module")
+def conversations() -> tuple[Domain, list[DialogueStateTracker]]:
+    """GovBot's stories, rules and test conversations as trackers, and long ones made of
+    them in a row (forms, handoffs and questions in one conversation)."""
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    importer = TrainingDataImporter.load_from_dict(
+        domain_path=str(ROOT / "bot" / "domain"),
+        training_data_paths=[
+            str(ROOT / p) for p in ("data/stories", "data/rules", "tests/conversations")
+        ],
+    )
+    domain = importer.get_domain()
+    generated = TrainingDataGenerator(
+        importer.get_stories(), domain, remove_duplicates=False, augmentation_factor=0
+    ).generate()
+    trackers = [
+        DialogueStateTracker.from_events(t.sender_id, list(t.events), domain.slots)
+        for t in generated
+    ]
+    for start in range(0, len(trackers), 7):
+        events = [e for t in trackers[start : start + 20] for e in t.events]
+        trackers.append(DialogueStateTracker.from_events("long", events, domain.slots))
+    return domain, trackers
+
+
+def test_the_last_states_are_rasas_own(
+    conversations: tuple[Domain, list[DialogueStateTracker]],
+) -> None:
+    domain, trackers = conversations
+    original = rasa_own("states_for_tracker_history", Domain.states_for_tracker_history)
+    last_turns = rasa_patches.last_states(original)
+    longest = max(len(list(t.generate_all_prior_trackers())) for t in trackers)
+    assert longest > 100  # conversations far longer than any rule
+    compared = 0
+    for tracker in trackers:
+        for omit in (False, True):
+            full = original(domain, tracker, omit_unset_slots=omit)
+            for turns in (1, 2, 3, 6, 11, 40, 10_000):
+                token = rasa_patches.STATE_TURNS.set(turns)
+                try:
+                    assert last_turns(domain, tracker, omit_unset_slots=omit) == full[-turns:]
+                    # Hiding rule turns needs every state: Rasa's own computation.
+                    data = {"slots": [], "active_loops": []}
+                    assert last_turns(
+                        domain, tracker, ignore_rule_only_turns=True, rule_only_data=data
+                    ) == original(domain, tracker, ignore_rule_only_turns=True, rule_only_data=data)
+                finally:
+                    rasa_patches.STATE_TURNS.reset(token)
+                compared += 1
+        assert last_turns(domain, tracker) == original(domain, tracker)  # no policy set it
+    assert compared > 3000
+
+
+def test_the_rule_policy_asks_for_as_many_turns_as_its_longest_rule() -> None:
+    seen: list[int | None] = []
+
+    def prediction_states(*_: Any) -> list[Any]:
+        seen.append(rasa_patches.STATE_TURNS.get())
+        return []
+
+    policy = RulePolicy.__new__(RulePolicy)
+    rule = '[{"prev_action": {"action_name": "action_listen"}}, {"user": {"intent": "greet"}}]'
+    long_rule = "[" + ", ".join(['{"user": {"intent": "inform"}}'] * 7) + "]"
+    policy.lookup = {RULES: {rule: "utter_greet"}, RULES_FOR_LOOP_UNHAPPY_PATH: {}}
+    rule_states = rasa_patches.rule_turns(prediction_states)
+    rule_states(policy, DialogueStateTracker("c", []), Domain.empty())
+    policy.lookup[RULES_FOR_LOOP_UNHAPPY_PATH] = {long_rule: "do_not_predict_loop_action"}
+    rule_states(policy, DialogueStateTracker("c", []), Domain.empty())
+    policy.lookup = {}
+    rule_states(policy, DialogueStateTracker("c", []), Domain.empty())
+    assert seen == [2, 7, 1]
+    assert rasa_patches.STATE_TURNS.get() is None  # reset after each call

@@ -5,7 +5,9 @@
 ``--patched`` applies GovBot's changes to Rasa first (channels/rasa_patches.py), as the
 Rasa server does when it imports the channels. tests/integration/test_model_loading.py runs
 both and compares: the NLU's intent ranking and entities for a set of messages, and every
-policy's action probabilities along a conversation.
+policy's action probabilities along a conversation, and before every action of long
+conversations (GovBot's stories, rules and test conversations one after another: forms,
+handoffs and questions far longer than any rule).
 """
 
 from __future__ import annotations
@@ -79,7 +81,56 @@ async def predictions(patched: bool) -> dict[str, Any]:
         tracker = await processor.get_tracker("compare")
         outputs = runner.run(inputs={"__tracker__": tracker}, targets=policies)
         steps.append({name: list(map(float, outputs[name].probabilities)) for name in policies})
-    return {"seconds": seconds, "parsed": parsed, "policies": policies, "steps": steps}
+    history = []
+    for tracker in long_conversations(agent):
+        history.append([])
+        for before in prior_trackers(tracker):
+            outputs = runner.run(inputs={"__tracker__": before}, targets=policies)
+            history[-1].append(
+                {name: list(map(float, outputs[name].probabilities)) for name in policies}
+            )
+    return {
+        "seconds": seconds,
+        "parsed": parsed,
+        "policies": policies,
+        "steps": steps,
+        "history": history,
+    }
+
+
+def long_conversations(agent: Any) -> list[Any]:
+    """GovBot's stories, rules and test conversations as trackers, ten in a row each."""
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    domain = agent.domain
+    importer = TrainingDataImporter.load_from_dict(
+        domain_path="bot/domain",
+        training_data_paths=["data/stories", "data/rules", "tests/conversations"],
+    )
+    generated = TrainingDataGenerator(
+        importer.get_stories(), domain, remove_duplicates=False, augmentation_factor=0
+    ).generate()
+    trackers = []
+    for start in range(0, len(generated), 10):
+        events = [e for t in generated[start : start + 10] for e in t.events]
+        trackers.append(DialogueStateTracker.from_events("long", events, domain.slots))
+    return trackers
+
+
+def prior_trackers(tracker: Any) -> list[Any]:
+    """The conversation before each of its actions."""
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = list(tracker.events)
+    slots = tracker.slots.values()
+    return [
+        DialogueStateTracker.from_events(tracker.sender_id, events[:i], slots)
+        for i, event in enumerate(events)
+        if isinstance(event, ActionExecuted) and i > 0
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
