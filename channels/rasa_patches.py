@@ -47,6 +47,14 @@ longest rule of the model are now not computed for it: the same rules match, for
 that no longer grows with the conversation. Policies that learn from stories
 (``MemoizationPolicy``) still get every state.
 
+**Messages in the order they came.** Rasa works on every message that arrives at once:
+asyncio switches between them at each wait (the NLU, the action server, the database), so
+under overload a form's message, which waits more often, falls behind messages that came
+after it, and some waited longer than the widget's 45 s while the mean was 6 s. At most
+``RASA_CONCURRENT_MESSAGES`` messages (4) are now worked on at the same time, inside the
+conversation's lock; the others wait in the order they came (anyio's ``CapacityLimiter``
+serves its waiters first come, first served).
+
 ``channels/__init__.py`` calls ``apply()``: Rasa imports the channels of
 bot/credentials.yml after its server modules and before it loads the model. Processes that
 import ``channels`` without running Rasa (the launcher bot/run_rasa.py, the readiness probe)
@@ -111,6 +119,13 @@ def apply() -> bool:
     if not _patched(RulePolicy._prediction_states):
         RASA_ORIGINALS["_prediction_states"] = RulePolicy._prediction_states
         RulePolicy._prediction_states = rule_turns(RulePolicy._prediction_states)  # type: ignore[method-assign]
+    from rasa.core.processor import MessageProcessor
+
+    if not _patched(MessageProcessor.handle_message):
+        RASA_ORIGINALS["handle_message"] = MessageProcessor.handle_message
+        slots = get_settings().concurrent_messages
+        if slots:
+            MessageProcessor.handle_message = in_turn(MessageProcessor.handle_message, slots)  # type: ignore[method-assign]
     if not _patched(RasaModel.load):
         RASA_ORIGINALS["load"] = RasaModel.load
         RasaModel.load = classmethod(load_without_training_step(RasaModel.load))  # type: ignore[method-assign,assignment]
@@ -332,3 +347,21 @@ def rule_turns(prediction_states: Callable[..., Any]) -> Callable[..., Any]:
             STATE_TURNS.reset(token)
 
     return _mark(_prediction_states)
+
+
+def in_turn(handle_message: Callable[..., Any], slots: int) -> Callable[..., Any]:
+    """``MessageProcessor.handle_message`` for at most ``slots`` messages at the same time;
+    the others wait first come, first served."""
+    import anyio
+
+    limiter: anyio.CapacityLimiter | None = None
+
+    async def handle_in_turn(self: Any, message: Any) -> Any:
+        nonlocal limiter
+        if limiter is None:  # created in the server's event loop, on the first message
+            limiter = anyio.CapacityLimiter(slots)
+        async with limiter:
+            return await handle_message(self, message)
+
+    handle_in_turn.limiter = lambda: limiter  # type: ignore[attr-defined]  # for tests
+    return _mark(handle_in_turn)

@@ -41,6 +41,10 @@ class ChannelSettings(BaseSettings):
         default=1800.0, gt=0, le=3600, env="RASA_TRACKER_CACHE_SECONDS"
     )
 
+    # Messages the Rasa server works on at the same time (channels/rasa_patches.py); the
+    # others wait their turn in the order they came. 0: no limit (Rasa's own way).
+    concurrent_messages: int = Field(default=4, ge=0, le=1000, env="RASA_CONCURRENT_MESSAGES")
+
     # What a citizen's message may be; longer ones are answered, not processed.
     max_message_length: int = Field(default=2000, ge=1, env="CHANNELS_MAX_MESSAGE_LENGTH")
     max_sender_length: int = Field(default=128, ge=1, env="CHANNELS_MAX_SENDER_LENGTH")

@@ -3,7 +3,8 @@
 Rasa waits RASA_ACTION_TIMEOUT for the action server, not its own 300 s; it checks the
 action server's answers as strictly as before, without re-checking the schema each time;
 it finds event types and loads spaCy as before, once; it sends the domain only to the
-action that reads it; it copies slots as ``copy.copy`` does; and the rules get the same
+action that reads it; it works on a few messages at a time, in the order they came; it
+copies slots as ``copy.copy`` does; and the rules get the same
 states of the last turns as from Rasa's own computation. Each test leaves Rasa as it found
 it (``rasa_unchanged``), and compares with Rasa's own functions
 (``rasa_patches.RASA_ORIGINALS`` once replaced).
@@ -28,6 +29,7 @@ from aiohttp import web
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+from rasa.core.processor import MessageProcessor
 from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
@@ -56,6 +58,7 @@ PATCHED = [
     (Domain, "states_for_tracker_history"),
     (RulePolicy, "_prediction_states"),
     (Slot, "__copy__"),
+    (MessageProcessor, "handle_message"),
 ]
 
 
@@ -363,3 +366,77 @@ def test_the_rule_policy_asks_for_as_many_turns_as_its_longest_rule() -> None:
     rule_states(policy, DialogueStateTracker("c", []), Domain.empty())
     assert seen == [2, 7, 1]
     assert rasa_patches.STATE_TURNS.get() is None  # reset after each call
+
+
+async def test_messages_are_worked_on_a_few_at_a_time_in_the_order_they_came() -> None:
+    running: list[str] = []
+    started: list[str] = []
+    most = 0
+    release: dict[str, asyncio.Event] = {}
+
+    async def handle_message(_processor: Any, message: str) -> str:
+        nonlocal most
+        started.append(message)
+        running.append(message)
+        most = max(most, len(running))
+        await release[message].wait()
+        running.remove(message)
+        return f"answer to {message}"
+
+    handle = rasa_patches.in_turn(handle_message, 2)
+    tasks = {}
+    for name in ("a", "b", "c", "d"):
+        release[name] = asyncio.Event()
+        tasks[name] = asyncio.create_task(handle(None, name))
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.01)
+    assert started == ["a", "b"]  # c and d wait
+    release["a"].set()
+    await asyncio.sleep(0)
+    # A message that comes while c is being let in must not overtake c or d.
+    release["e"] = asyncio.Event()
+    tasks["e"] = asyncio.create_task(handle(None, "e"))
+    await asyncio.sleep(0.01)
+    assert started == ["a", "b", "c"]
+    for name in ("b", "c", "d", "e"):
+        release[name].set()
+    answers = await asyncio.gather(*tasks.values())
+    assert answers == [f"answer to {name}" for name in tasks]
+    assert started == ["a", "b", "c", "d", "e"]
+    assert most == 2
+
+
+async def test_a_message_given_up_while_waiting_frees_nothing_it_did_not_take() -> None:
+    release = asyncio.Event()
+
+    async def handle_message(_processor: Any, message: str) -> str:
+        await release.wait()
+        return message
+
+    handle = rasa_patches.in_turn(handle_message, 1)
+    first = asyncio.create_task(handle(None, "first"))
+    await asyncio.sleep(0.01)
+    waiting = asyncio.create_task(handle(None, "waiting"))
+    await asyncio.sleep(0.01)
+    waiting.cancel()  # e.g. the citizen's connection closed
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    release.set()
+    assert await first == "first"
+    limiter = handle.limiter()
+    assert limiter.borrowed_tokens == 0 and limiter.total_tokens == 1
+    assert await handle(None, "next") == "next"
+
+
+def test_the_message_limit_is_set_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    own = rasa_own("handle_message", MessageProcessor.handle_message)
+    monkeypatch.setattr(MessageProcessor, "handle_message", own)
+    settings = ChannelSettings(_env_file=None, concurrent_messages=0)
+    monkeypatch.setattr(rasa_patches, "get_settings", lambda: settings)
+    assert rasa_patches.apply() is True
+    assert MessageProcessor.handle_message is own  # 0: Rasa's own way
+    settings = ChannelSettings(_env_file=None, concurrent_messages=3)
+    monkeypatch.setattr(rasa_patches, "get_settings", lambda: settings)
+    assert rasa_patches.apply() is True
+    assert getattr(MessageProcessor.handle_message, rasa_patches.MARK, False)
+    assert ChannelSettings(_env_file=None).concurrent_messages == 4
