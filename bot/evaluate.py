@@ -4,8 +4,9 @@
     python -m bot.evaluate --held-out-only --check       # CI gate on the held-out file
     python -m bot.evaluate --oos-only --output docs/eval # only the out-of-scope section
 
-Out-of-scope rejection: the off-topic messages of tests/nlu/out_of_scope_fresh.yml (the
-target is judged on it) and of the earlier tests/nlu/out_of_scope.yml, and the in-scope
+Out-of-scope rejection: the off-topic messages of tests/nlu/out_of_scope_fresh2.yml (the
+target is judged on it) and of the earlier files (out_of_scope_fresh.yml, out_of_scope.yml),
+and the in-scope
 messages of the held-out file are parsed by the trained model (loaded once, in this
 process). An off-topic message too close to a training example (content words, see
 ``near_duplicates``) is left out of the measure and listed in the report. A message counts
@@ -50,15 +51,18 @@ import yaml
 from bot.model import CONFIG, ROOT, model_path
 
 HELD_OUT = Path("tests/nlu/held_out.yml")
-# Off-topic messages. The target is judged on the fresh file, written blind after the
-# earlier one's failures had been seen by the author of out_of_scope training examples.
-OUT_OF_SCOPE = Path("tests/nlu/out_of_scope_fresh.yml")
-OUT_OF_SCOPE_EARLIER = Path("tests/nlu/out_of_scope.yml")
+# Off-topic messages. The target is judged on the newest file, written blind after the
+# earlier ones' failures had been listed in this report (newest first).
+OUT_OF_SCOPE = Path("tests/nlu/out_of_scope_fresh2.yml")
+OUT_OF_SCOPE_EARLIER = (
+    Path("tests/nlu/out_of_scope_fresh.yml"),
+    Path("tests/nlu/out_of_scope.yml"),
+)
 # Share of content words (see content_words) from which an off-topic message counts as a
 # paraphrase of a training example rather than a test of generalisation.
 NEAR_DUPLICATE = 0.6
 TRAINING_NLU = Path("data/nlu")
-TARGET_INTENT_ACCURACY = 0.92
+TARGET_INTENT_ACCURACY = 0.95  # issue #7
 TARGET_SERVICE_F1 = 0.90
 TARGET_OOS_REJECTION = 0.90
 TARGET_IN_SCOPE_REJECTED = 0.03
@@ -346,7 +350,7 @@ def predict(model: Path, messages: Sequence[Message]) -> list[Prediction]:
 def out_of_scope(
     model: Path,
     config: Path = CONFIG,
-    sources: Sequence[Path] = (OUT_OF_SCOPE, OUT_OF_SCOPE_EARLIER),
+    sources: Sequence[Path] = (OUT_OF_SCOPE, *OUT_OF_SCOPE_EARLIER),
 ) -> list[Rejection]:
     """The rejection measured on each off-topic file (the model is loaded once)."""
     held = load_labelled(HELD_OUT)

@@ -171,7 +171,7 @@ def test_a_malformed_file_is_refused(tmp_path: Path, text: str) -> None:
         evaluate.load_out_of_scope(write(tmp_path, text))
 
 
-@pytest.mark.parametrize("source", [evaluate.OUT_OF_SCOPE, evaluate.OUT_OF_SCOPE_EARLIER])
+@pytest.mark.parametrize("source", [evaluate.OUT_OF_SCOPE, *evaluate.OUT_OF_SCOPE_EARLIER])
 def test_the_real_files_repeat_neither_the_held_out_file_nor_the_training_data(
     source: Path,
 ) -> None:
@@ -230,7 +230,7 @@ def test_the_section_names_its_command_and_the_messages_that_got_through() -> No
         threshold=0.55,
         off_topic=[predicted("out_of_scope", 0.9)],
         in_scope=rejection.in_scope,
-        source=evaluate.OUT_OF_SCOPE_EARLIER,
+        source=evaluate.OUT_OF_SCOPE_EARLIER[0],
         left_out={"Wie wird das Wetter morgen?": "wie wird morgen das wetter"},
     )
     text = evaluate.rejection_markdown(
@@ -245,7 +245,7 @@ def test_the_section_names_its_command_and_the_messages_that_got_through() -> No
     assert (
         f"on `{evaluate.OUT_OF_SCOPE}`: **0.500** (1 of 2; target ≥ 0.90) — **below the target**"
     ) in text
-    assert f"on `{evaluate.OUT_OF_SCOPE_EARLIER}`: **1.000** (1 of 1; not judged)" in text
+    assert f"on `{evaluate.OUT_OF_SCOPE_EARLIER[0]}`: **1.000** (1 of 1; not judged)" in text
     assert "| Wie wird das Wetter morgen? | wie wird morgen das wetter |" in text
     assert "**0.000** (0 of 1; target ≤ 0.03) — meets the target" in text
     assert "| Wo ist mein Paket \\| DHL? | shops | ask_status | service | 0.80 |" in text

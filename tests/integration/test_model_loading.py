@@ -55,8 +55,9 @@ def test_the_policies_predict_the_same(both: tuple[dict[str, Any], dict[str, Any
     assert any("RulePolicy" in name for name in rasa["policies"])
     assert ours["steps"] == rasa["steps"]
     assert ours["history"] == rasa["history"]
-    # Long conversations, in which different actions are predicted.
-    assert max(map(len, rasa["history"])) > 100
+    # Long conversations (GovBot's longest rule has 3 states), in which different actions
+    # are predicted.
+    assert max(map(len, rasa["history"])) > 50
     predicted = {
         max(range(len(probabilities)), key=probabilities.__getitem__)
         for conversation in rasa["history"]
