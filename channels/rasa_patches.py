@@ -44,7 +44,8 @@ class with its own pickling methods is still copied by ``copy.copy``'s general w
 the dialogue state of every turn of the conversation, and a rule is checked against the
 turns from the end only as far back as it is long. The states of the turns before the
 longest rule of the model are now not computed for it: the same rules match, for a cost
-that no longer grows with the conversation. Policies that learn from stories
+that no longer grows with the conversation (Rasa's debug log of the RulePolicy shows those
+last states only). Policies that learn from stories
 (``MemoizationPolicy``) still get every state.
 
 **Messages in the order they came.** Rasa works on every message that arrives at once:
@@ -53,7 +54,10 @@ under overload a form's message, which waits more often, falls behind messages t
 after it, and some waited longer than the widget's 45 s while the mean was 6 s. At most
 ``RASA_CONCURRENT_MESSAGES`` messages (4) are now worked on at the same time, inside the
 conversation's lock; the others wait in the order they came (anyio's ``CapacityLimiter``
-serves its waiters first come, first served).
+serves its waiters first come, first served). A message holds its slot also while it waits
+for the action server: when that hangs, the others wait ``RASA_MESSAGE_QUEUE_SECONDS`` (30)
+at most and are then worked on without a slot, as before (the conversation's lock in Rasa's
+lock store lasts 60 s).
 
 ``channels/__init__.py`` calls ``apply()``: Rasa imports the channels of
 bot/credentials.yml after its server modules and before it loads the model. Processes that
@@ -63,6 +67,8 @@ do not have Rasa loaded and are left alone rather than made to import it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -77,6 +83,7 @@ ACTION_MODULE = "rasa.core.actions.action"
 MARK = "govbot_patched"
 # Logged once per process; tests/integration checks that the Rasa server logs it.
 APPLIED = "GovBot's changes to Rasa are applied (channels/rasa_patches.py)"
+QUEUE_FULL = "a message waited %.0f s for one of %d slots; it is worked on without one"
 # Rasa's own functions, as they were before apply() replaced them (for tests and debugging).
 RASA_ORIGINALS: dict[str, Any] = {}
 # How many of the last turns' states the running policy uses; None: all of them.
@@ -123,9 +130,13 @@ def apply() -> bool:
 
     if not _patched(MessageProcessor.handle_message):
         RASA_ORIGINALS["handle_message"] = MessageProcessor.handle_message
-        slots = get_settings().concurrent_messages
-        if slots:
-            MessageProcessor.handle_message = in_turn(MessageProcessor.handle_message, slots)  # type: ignore[method-assign]
+        settings = get_settings()
+        if settings.concurrent_messages:
+            MessageProcessor.handle_message = in_turn(  # type: ignore[method-assign]
+                MessageProcessor.handle_message,
+                settings.concurrent_messages,
+                settings.message_queue_seconds,
+            )
     if not _patched(RasaModel.load):
         RASA_ORIGINALS["load"] = RasaModel.load
         RasaModel.load = classmethod(load_without_training_step(RasaModel.load))  # type: ignore[method-assign,assignment]
@@ -313,14 +324,26 @@ def last_states(states_for_tracker_history: Callable[..., Any]) -> Callable[...,
 
 
 def longest_rule(policy: Any) -> int:
-    """The number of states of the policy's longest rule (at least 1)."""
-    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH
+    """How many last states the policy's predictions depend on (at least 1): as many as its
+    longest rule has, and one more than any other state sequence it remembers as a rule not
+    in the stories (``hide_rule_turn`` compares the whole states given with those)."""
+    from rasa.core.policies.rule_policy import (
+        RULES,
+        RULES_FOR_LOOP_UNHAPPY_PATH,
+        RULES_NOT_IN_STORIES,
+    )
 
-    lookups = [policy.lookup.get(RULES) or {}, policy.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH) or {}]
-    key = tuple((id(lookup), len(lookup)) for lookup in lookups)
+    rules = policy.lookup.get(RULES) or {}
+    lookups = [rules, policy.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH) or {}]
+    hidden = policy.lookup.get(RULES_NOT_IN_STORIES) or []
+    key = tuple((id(lookup), len(lookup)) for lookup in [*lookups, hidden])
     known = policy.__dict__.get("_govbot_longest_rule")
     if known is None or known[0] != key:
         longest = max((len(json.loads(rule)) for lookup in lookups for rule in lookup), default=1)
+        for source in hidden:
+            if source not in rules and source.startswith("["):
+                with contextlib.suppress(ValueError):
+                    longest = max(longest, len(json.loads(source)) + 1)
         known = (key, max(longest, 1))
         policy.__dict__["_govbot_longest_rule"] = known
     return int(known[1])
@@ -349,9 +372,11 @@ def rule_turns(prediction_states: Callable[..., Any]) -> Callable[..., Any]:
     return _mark(_prediction_states)
 
 
-def in_turn(handle_message: Callable[..., Any], slots: int) -> Callable[..., Any]:
+def in_turn(handle_message: Callable[..., Any], slots: int, wait: float) -> Callable[..., Any]:
     """``MessageProcessor.handle_message`` for at most ``slots`` messages at the same time;
-    the others wait first come, first served."""
+    the others wait first come, first served, at most ``wait`` seconds: then a message is
+    worked on without a slot (a hung action server must not hold up everybody for long,
+    and the conversation's lock in Rasa's lock store lasts 60 s)."""
     import anyio
 
     limiter: anyio.CapacityLimiter | None = None
@@ -360,8 +385,16 @@ def in_turn(handle_message: Callable[..., Any], slots: int) -> Callable[..., Any
         nonlocal limiter
         if limiter is None:  # created in the server's event loop, on the first message
             limiter = anyio.CapacityLimiter(slots)
-        async with limiter:
+        borrower = object()
+        try:
+            await asyncio.wait_for(limiter.acquire_on_behalf_of(borrower), wait)
+        except asyncio.TimeoutError:
+            logger.warning(QUEUE_FULL, wait, slots)
             return await handle_message(self, message)
+        try:
+            return await handle_message(self, message)
+        finally:
+            limiter.release_on_behalf_of(borrower)
 
     handle_in_turn.limiter = lambda: limiter  # type: ignore[attr-defined]  # for tests
     return _mark(handle_in_turn)

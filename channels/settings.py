@@ -44,6 +44,11 @@ class ChannelSettings(BaseSettings):
     # Messages the Rasa server works on at the same time (channels/rasa_patches.py); the
     # others wait their turn in the order they came. 0: no limit (Rasa's own way).
     concurrent_messages: int = Field(default=4, ge=0, le=1000, env="RASA_CONCURRENT_MESSAGES")
+    # Longest wait for a turn; then the message is worked on anyway (below the 60 s that a
+    # conversation's lock in Rasa's lock store lasts).
+    message_queue_seconds: float = Field(
+        default=30.0, gt=0, le=50, env="RASA_MESSAGE_QUEUE_SECONDS"
+    )
 
     # What a citizen's message may be; longer ones are answered, not processed.
     max_message_length: int = Field(default=2000, ge=1, env="CHANNELS_MAX_MESSAGE_LENGTH")

@@ -28,7 +28,12 @@ import yaml
 from aiohttp import web
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+from rasa.core.policies.rule_policy import (
+    RULES,
+    RULES_FOR_LOOP_UNHAPPY_PATH,
+    RULES_NOT_IN_STORIES,
+    RulePolicy,
+)
 from rasa.core.processor import MessageProcessor
 from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.core.domain import Domain
@@ -362,9 +367,16 @@ def test_the_rule_policy_asks_for_as_many_turns_as_its_longest_rule() -> None:
     rule_states(policy, DialogueStateTracker("c", []), Domain.empty())
     policy.lookup[RULES_FOR_LOOP_UNHAPPY_PATH] = {long_rule: "do_not_predict_loop_action"}
     rule_states(policy, DialogueStateTracker("c", []), Domain.empty())
+    # A remembered state sequence that is no rule counts one state more than it has.
+    policy.lookup[RULES_NOT_IN_STORIES] = [
+        "[" + ", ".join(['{"user": {"intent": "greet"}}'] * 9) + "]",
+        rule,
+        "handling active loops and forms - hundeanmeldung_form",
+    ]
+    rule_states(policy, DialogueStateTracker("c", []), Domain.empty())
     policy.lookup = {}
     rule_states(policy, DialogueStateTracker("c", []), Domain.empty())
-    assert seen == [2, 7, 1]
+    assert seen == [2, 7, 10, 1]
     assert rasa_patches.STATE_TURNS.get() is None  # reset after each call
 
 
@@ -383,7 +395,7 @@ async def test_messages_are_worked_on_a_few_at_a_time_in_the_order_they_came() -
         running.remove(message)
         return f"answer to {message}"
 
-    handle = rasa_patches.in_turn(handle_message, 2)
+    handle = rasa_patches.in_turn(handle_message, 2, 30)
     tasks = {}
     for name in ("a", "b", "c", "d"):
         release[name] = asyncio.Event()
@@ -413,7 +425,7 @@ async def test_a_message_given_up_while_waiting_frees_nothing_it_did_not_take() 
         await release.wait()
         return message
 
-    handle = rasa_patches.in_turn(handle_message, 1)
+    handle = rasa_patches.in_turn(handle_message, 1, 30)
     first = asyncio.create_task(handle(None, "first"))
     await asyncio.sleep(0.01)
     waiting = asyncio.create_task(handle(None, "waiting"))
@@ -440,3 +452,25 @@ def test_the_message_limit_is_set_from_the_settings(monkeypatch: pytest.MonkeyPa
     assert rasa_patches.apply() is True
     assert getattr(MessageProcessor.handle_message, rasa_patches.MARK, False)
     assert ChannelSettings(_env_file=None).concurrent_messages == 4
+    assert ChannelSettings(_env_file=None).message_queue_seconds == 30
+
+
+async def test_a_message_waits_for_its_turn_only_so_long(caplog: pytest.LogCaptureFixture) -> None:
+    hung = asyncio.Event()  # e.g. the action server does not answer
+
+    async def handle_message(_processor: Any, message: str) -> str:
+        if message == "hung":
+            await hung.wait()
+        return f"answer to {message}"
+
+    handle = rasa_patches.in_turn(handle_message, 1, 0.2)
+    first = asyncio.create_task(handle(None, "hung"))
+    await asyncio.sleep(0.01)
+    with caplog.at_level("WARNING", logger="channels.rasa_patches"):
+        assert await handle(None, "faq") == "answer to faq"
+    assert "waited 0 s for one of 1 slots" in caplog.text
+    hung.set()
+    assert await first == "answer to hung"
+    limiter = handle.limiter()
+    assert limiter.borrowed_tokens == 0  # the message without a slot gave none back
+    assert await handle(None, "next") == "answer to next"
