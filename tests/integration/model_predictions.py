@@ -86,15 +86,27 @@ async def predictions(patched: bool) -> dict[str, Any]:
         history.append([])
         for before in prior_trackers(tracker):
             outputs = runner.run(inputs={"__tracker__": before}, targets=policies)
-            history[-1].append(
-                {name: list(map(float, outputs[name].probabilities)) for name in policies}
-            )
+            history[-1].append({name: prediction(outputs[name]) for name in policies})
     return {
         "seconds": seconds,
         "parsed": parsed,
         "policies": policies,
         "steps": steps,
         "history": history,
+    }
+
+
+def prediction(output: Any) -> dict[str, Any]:
+    """What a policy's prediction decides (PolicyPrediction's fields but its name)."""
+    return {
+        "probabilities": list(map(float, output.probabilities)),
+        "events": [event.as_dict() for event in output.events],
+        "optional_events": [event.as_dict() for event in output.optional_events],
+        "hide_rule_turn": output.hide_rule_turn,
+        "is_end_to_end_prediction": output.is_end_to_end_prediction,
+        "is_no_user_prediction": output.is_no_user_prediction,
+        "action_metadata": output.action_metadata,
+        "diagnostic_data": sorted(output.diagnostic_data),
     }
 
 

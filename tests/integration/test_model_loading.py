@@ -59,12 +59,18 @@ def test_the_policies_predict_the_same(both: tuple[dict[str, Any], dict[str, Any
     # are predicted.
     assert max(map(len, rasa["history"])) > 50
     predicted = {
-        max(range(len(probabilities)), key=probabilities.__getitem__)
+        max(range(len(p["probabilities"])), key=p["probabilities"].__getitem__)
         for conversation in rasa["history"]
         for step in conversation
-        for probabilities in step.values()
+        for p in step.values()
     }
     assert len(predicted) > 20
+    # Also the turns the rules hide from the stories' policies (hide_rule_turn).
+    decisions = [
+        p for conversation in rasa["history"] for step in conversation for p in step.values()
+    ]
+    assert any(p["hide_rule_turn"] for p in decisions)
+    assert any(not p["hide_rule_turn"] for p in decisions)
     print(f"model loaded in {rasa['seconds']:.1f} s by Rasa, {ours['seconds']:.1f} s by GovBot")
 
 
