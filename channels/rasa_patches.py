@@ -36,16 +36,17 @@ Fine-tuning (``rasa train --finetune``) and models without an example use Rasa's
 **Copying slots.** Every copy of a conversation's tracker (Rasa makes several per message,
 and one more for each policy that looks at the conversation's past) copies each of the
 domain's slots with ``copy.copy``, which goes through ``__reduce_ex__`` and ``copyreg``: 12 %
-of the CPU time under load with GovBot's 200 form slots. ``Slot.__copy__`` now makes the same
+of the CPU time under load with GovBot's 149 slots. ``Slot.__copy__`` now makes the same
 shallow copy directly (a new object of the same class with the same attributes). A slot
 class with its own pickling methods is still copied by ``copy.copy``'s general way.
 
 **The rules look at the last turns only.** For every prediction the ``RulePolicy`` computes
 the dialogue state of every turn of the conversation, and a rule is checked against the
 turns from the end only as far back as it is long. The states of the turns before the
-longest rule of the model are now not computed for it: the same rules match, for a cost
-that no longer grows with the conversation (Rasa's debug log of the RulePolicy shows those
-last states only). Policies that learn from stories
+longest rule of the model are now not computed for it: the same rules match. The events
+of the whole conversation are still replayed (cheap next to computing a state), so the cost
+still grows with the conversation, but much more slowly (Rasa's debug log of the RulePolicy
+shows those last states only). Policies that learn from stories
 (``MemoizationPolicy``) still get every state.
 
 **Messages in the order they came.** Rasa works on every message that arrives at once:
@@ -102,6 +103,7 @@ def apply() -> bool:
         logger.warning("cannot set the action timeout: Rasa has no DEFAULT_REQUEST_TIMEOUT")
 
     from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.core.processor import MessageProcessor
     from rasa.nlu.utils.spacy_utils import SpacyNLP
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import Event
@@ -126,8 +128,6 @@ def apply() -> bool:
     if not _patched(RulePolicy._prediction_states):
         RASA_ORIGINALS["_prediction_states"] = RulePolicy._prediction_states
         RulePolicy._prediction_states = rule_turns(RulePolicy._prediction_states)  # type: ignore[method-assign]
-    from rasa.core.processor import MessageProcessor
-
     if not _patched(MessageProcessor.handle_message):
         RASA_ORIGINALS["handle_message"] = MessageProcessor.handle_message
         settings = get_settings()
