@@ -128,6 +128,9 @@ def apply() -> bool:
     if not _patched(RulePolicy._prediction_states):
         RASA_ORIGINALS["_prediction_states"] = RulePolicy._prediction_states
         RulePolicy._prediction_states = rule_turns(RulePolicy._prediction_states)  # type: ignore[method-assign]
+    if not _patched(RulePolicy._get_possible_keys):
+        RASA_ORIGINALS["_get_possible_keys"] = RulePolicy._get_possible_keys
+        RulePolicy._get_possible_keys = rule_index(RulePolicy._get_possible_keys)  # type: ignore[method-assign]
     if not _patched(MessageProcessor.handle_message):
         RASA_ORIGINALS["handle_message"] = MessageProcessor.handle_message
         settings = get_settings()
@@ -370,6 +373,81 @@ def rule_turns(prediction_states: Callable[..., Any]) -> Callable[..., Any]:
             STATE_TURNS.reset(token)
 
     return _mark(_prediction_states)
+
+
+# The parts of a state that a rule's last state most often fixes: a rule can only match a
+# conversation whose state has the same value there.
+INDEXED = (("prev_action", "action_name"), ("user", "intent"))
+ANY = object()  # in an index key: the rule leaves this part open
+
+
+def _rule_index(policy: Any, lookup: dict[str, str]) -> tuple[list[str], dict[Any, list[str]]]:
+    """The lookup's keys in the order of ``set(lookup)``, and its rules by what their last
+    state fixes of ``INDEXED`` (``None``: rules whose last state has no previous action)."""
+    from rasa.core.policies.rule_policy import SHOULD_NOT_BE_SET
+
+    indexes = policy.__dict__.setdefault("_govbot_rule_index", {})
+    known = indexes.get(id(lookup))
+    if known is not None and known[0] is lookup and known[1] == len(lookup):
+        return known[2], known[3]
+    order = list(set(lookup.keys()))  # as Rasa's _get_possible_keys builds it
+    index: dict[Any, list[str]] = {}
+    for key in order:
+        last = policy._rule_key_to_state(key)[-1]
+        if not last.get("prev_action"):
+            bucket: Any = None
+        else:
+            values = []
+            for state_type, name in INDEXED:
+                value = last.get(state_type, {}).get(name)
+                fixed = isinstance(value, str) and value and value != SHOULD_NOT_BE_SET
+                values.append(value if fixed else ANY)
+            bucket = tuple(values)
+        index.setdefault(bucket, []).append(key)
+    indexes[id(lookup)] = (lookup, len(lookup), order, index)
+    return order, index
+
+
+def rule_index(get_possible_keys: Callable[..., Any]) -> Callable[..., Any]:
+    """``RulePolicy._get_possible_keys`` that checks against the conversation's last state
+    only the rules that can match it, found through an index on their last state, instead
+    of all of them; then goes back through the earlier states as Rasa does."""
+
+    def _get_possible_keys(self: Any, lookup: dict[str, str], states: list[Any]) -> set[str]:
+        if not states:
+            return set(lookup.keys())
+        last = states[-1]
+        order, index = _rule_index(self, lookup)
+        if not last.get("prev_action"):
+            candidates = index.get(None, [])
+        else:
+            values = [last.get(state_type, {}).get(name) for state_type, name in INDEXED]
+            try:
+                candidates = [
+                    key
+                    for bucket in {
+                        (action, intent)
+                        for action in (values[0], ANY)
+                        for intent in (values[1], ANY)
+                    }
+                    for key in index.get(bucket, [])
+                ]
+            except TypeError:  # a value that cannot be a dict key: no rule fixes it
+                return get_possible_keys(self, lookup, states)  # type: ignore[no-any-return]
+        applicable = {key for key in candidates if self._is_rule_applicable(key, 0, last)}
+        # The same set as Rasa's (built in the same order, so that max() picks the same rule
+        # among rules of the same length), then the earlier states as in Rasa's own code.
+        possible_keys = {key for key in order if key in applicable}
+        for i, state in enumerate(reversed(states[:-1]), start=1):
+            possible_keys = set(
+                filter(
+                    lambda _key: self._is_rule_applicable(_key, i, state),
+                    possible_keys,
+                )
+            )
+        return possible_keys
+
+    return _mark(_get_possible_keys)
 
 
 def in_turn(handle_message: Callable[..., Any], slots: int, wait: float) -> Callable[..., Any]:

@@ -62,6 +62,7 @@ PATCHED = [
     (RasaModel, "load"),
     (Domain, "states_for_tracker_history"),
     (RulePolicy, "_prediction_states"),
+    (RulePolicy, "_get_possible_keys"),
     (Slot, "__copy__"),
     (MessageProcessor, "handle_message"),
 ]
@@ -378,6 +379,84 @@ def test_the_rule_policy_asks_for_as_many_turns_as_its_longest_rule() -> None:
     rule_states(policy, DialogueStateTracker("c", []), Domain.empty())
     assert seen == [2, 7, 10, 1]
     assert rasa_patches.STATE_TURNS.get() is None  # reset after each call
+
+
+@pytest.fixture(scope="module")
+def rule_policy(
+    conversations: tuple[Domain, list[DialogueStateTracker]], tmp_path_factory: Any
+) -> RulePolicy:
+    """A RulePolicy trained on GovBot's stories and rules, as `rasa train` trains it."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    importer = TrainingDataImporter.load_from_dict(
+        domain_path=str(ROOT / "bot" / "domain"),
+        training_data_paths=[str(ROOT / p) for p in ("data/stories", "data/rules")],
+    )
+    domain = importer.get_domain()
+    trackers = TrainingDataGenerator(
+        importer.get_stories(), domain, remove_duplicates=True, augmentation_factor=0
+    ).generate()
+    config = {**RulePolicy.get_default_config(), "check_for_contradictions": False}
+    storage = LocalModelStorage(tmp_path_factory.mktemp("rule-policy"))
+    context = ExecutionContext(GraphSchema({}), "test")
+    policy = RulePolicy.create(config, storage, Resource("rule_policy"), context)
+    policy.train(trackers, domain)
+    return policy
+
+
+def test_the_rule_index_finds_the_rules_rasa_finds(
+    rule_policy: RulePolicy, conversations: tuple[Domain, list[DialogueStateTracker]]
+) -> None:
+    domain, trackers = conversations
+    original = rasa_own("_get_possible_keys", RulePolicy._get_possible_keys)
+    indexed = rasa_patches.rule_index(original)
+    lookups = [rule_policy.lookup[RULES], rule_policy.lookup[RULES_FOR_LOOP_UNHAPPY_PATH]]
+    assert len(lookups[0]) > 400 and lookups[1]
+    found: set[str] = set()
+    compared = 0
+    for tracker in trackers:
+        full = domain.states_for_tracker_history(tracker)
+        windows = [full[max(0, end - 3) : end] for end in range(1, len(full) + 1)]
+        for states in [*windows, full, full[-1:], []]:
+            for lookup in lookups:
+                expected = original(rule_policy, lookup, states)
+                keys = indexed(rule_policy, lookup, states)
+                # The same rules in the same order: max() then picks the same one of
+                # several rules of the same length.
+                assert list(keys) == list(expected)
+                found |= keys
+                compared += 1
+    assert compared > 5000
+    assert len(found) > 300  # most rules matched somewhere, not only the trivial ones
+    # Rasa predicts from these keys: the same actions, whichever policy entry point.
+    assert rasa_patches._rule_index(rule_policy, lookups[0])[0] == list(set(lookups[0].keys()))
+
+
+def test_the_rule_index_handles_odd_states(rule_policy: RulePolicy) -> None:
+    original = rasa_own("_get_possible_keys", RulePolicy._get_possible_keys)
+    indexed = rasa_patches.rule_index(original)
+    rules = rule_policy.lookup[RULES]
+    odd_states: list[list[dict[str, Any]]] = [
+        [{}],  # a conversation's start: no previous action
+        [{"user": {"intent": "greet"}}],
+        [{"prev_action": {"action_name": "action_listen"}, "user": {"text": "Hallo"}}],
+        [{"prev_action": {"action_text": "Hallo"}, "user": {"intent": "greet"}}],
+        # a value that cannot be a dict key goes to Rasa's own matching
+        [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": ["a"]}}],
+        [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "unknown"}}],
+    ]
+    for states in odd_states:
+        assert list(indexed(rule_policy, rules, states)) == list(
+            original(rule_policy, rules, states)
+        )
+    # A changed lookup (a new model in the same policy object) gets a new index.
+    smaller = dict(list(rules.items())[:10])
+    greet = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]
+    assert indexed(rule_policy, smaller, greet) == original(rule_policy, smaller, greet)
 
 
 async def test_messages_are_worked_on_a_few_at_a_time_in_the_order_they_came() -> None:

@@ -330,3 +330,29 @@ async def test_an_empty_conversation_is_never_a_hit(tmp_path: Path) -> None:
     store.cache.put(store.init_tracker("citizen-1"))  # nothing in the database
 
     assert await store.retrieve("citizen-1") is None
+
+
+async def test_a_sqlite_file_is_kept_open_in_wal_mode(tmp_path: Path) -> None:
+    store = cached_store(tmp_path / "t.db")
+    await started(store)
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    opened = store.engine.pool.checkedin()
+    for text in ("Was kostet das?", "Danke"):
+        tracker = await store.retrieve("citizen-1")
+        assert tracker is not None
+        message(tracker, text, "bewohnerparkausweis")
+        await store.save(tracker)
+    assert store.engine.pool.checkedin() == opened >= 1  # the same connections, reused
+    # Another process (the retention job, a second store) reads what was committed.
+    stored = await plain_store(tmp_path / "t.db").retrieve("citizen-1")
+    assert state(stored) == state(await cached_store(tmp_path / "t.db").retrieve("citizen-1"))
+    assert len([e for e in stored.events if isinstance(e, UserUttered)]) == 3
+
+
+async def test_an_in_memory_sqlite_store_is_left_as_rasa_makes_it() -> None:
+    store = CachedSQLTrackerStore(DOMAIN, dialect="sqlite", db=":memory:")
+    assert store.engine.url.database == ":memory:"
+    await started(store)
+    assert await store.retrieve("citizen-1") is not None
