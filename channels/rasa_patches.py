@@ -108,6 +108,7 @@ def apply() -> bool:
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import Event
     from rasa.shared.core.slots import Slot
+    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.tensorflow.models import RasaModel
 
     remote = rasa_action.RemoteAction  # type: ignore[attr-defined]
@@ -131,6 +132,11 @@ def apply() -> bool:
     if not _patched(RulePolicy._get_possible_keys):
         RASA_ORIGINALS["_get_possible_keys"] = RulePolicy._get_possible_keys
         RulePolicy._get_possible_keys = rule_index(RulePolicy._get_possible_keys)  # type: ignore[method-assign]
+    if not _patched(DialogueStateTracker.applied_events):
+        RASA_ORIGINALS["applied_events"] = DialogueStateTracker.applied_events
+        DialogueStateTracker.applied_events = remembered_events(  # type: ignore[method-assign]
+            DialogueStateTracker.applied_events
+        )
     if not _patched(MessageProcessor.handle_message):
         RASA_ORIGINALS["handle_message"] = MessageProcessor.handle_message
         settings = get_settings()
@@ -373,6 +379,32 @@ def rule_turns(prediction_states: Callable[..., Any]) -> Callable[..., Any]:
             STATE_TURNS.reset(token)
 
     return _mark(_prediction_states)
+
+
+def remembered_events(applied_events: Callable[..., Any]) -> Callable[..., Any]:
+    """``DialogueStateTracker.applied_events`` computed once for the same events: Rasa asks
+    for them several times per prediction (the processor, each policy, the states), and the
+    answer depends only on the events, which Rasa only ever appends to. The tracker keeps
+    the answer with its event list, its length and its first and last event (referenced,
+    so that no other object can take their place); any change of these computes it anew.
+    Each caller gets a list of its own."""
+
+    def remembered(self: Any) -> list[Any]:
+        events = self.events
+        known = self.__dict__.get("_govbot_applied_events")
+        if (
+            known is not None
+            and known[0] is events
+            and known[1] == len(events)
+            and (not events or (events[0] is known[2] and events[-1] is known[3]))
+        ):
+            return list(known[4])
+        result = applied_events(self)
+        first, last = (events[0], events[-1]) if events else (None, None)
+        self.__dict__["_govbot_applied_events"] = (events, len(events), first, last, result)
+        return list(result)
+
+    return _mark(remembered)
 
 
 # The parts of a state that a rule's last state most often fixes: a rule can only match a

@@ -65,6 +65,7 @@ PATCHED = [
     (RulePolicy, "_get_possible_keys"),
     (Slot, "__copy__"),
     (MessageProcessor, "handle_message"),
+    (DialogueStateTracker, "applied_events"),
 ]
 
 
@@ -379,6 +380,40 @@ def test_the_rule_policy_asks_for_as_many_turns_as_its_longest_rule() -> None:
     rule_states(policy, DialogueStateTracker("c", []), Domain.empty())
     assert seen == [2, 7, 10, 1]
     assert rasa_patches.STATE_TURNS.get() is None  # reset after each call
+
+
+def test_applied_events_are_rasas_own_as_the_conversation_grows(
+    conversations: tuple[Domain, list[DialogueStateTracker]],
+) -> None:
+    domain, trackers = conversations
+    original = rasa_own("applied_events", DialogueStateTracker.applied_events)
+    remembered = rasa_patches.remembered_events(original)
+    compared = 0
+    for source in trackers:
+        # max_event_history: the oldest events drop out as new ones come.
+        for history in (None, 7):
+            tracker = DialogueStateTracker(source.sender_id, domain.slots, history)
+            # Long conversations asked every few events (each answer costs their length).
+            every = 1 if len(source.events) < 120 else 9
+            for number, event in enumerate(source.events):
+                tracker.update(event)
+                if number % every:
+                    continue
+                first = remembered(tracker)
+                assert first == original(tracker)
+                first.clear()  # a caller changing its list changes nothing for the next
+                assert remembered(tracker) == original(tracker)
+                compared += 1
+    assert compared > 4_000
+    # Events put in again at once (as Rasa restores a stored conversation).
+    tracker = DialogueStateTracker("c", domain.slots)
+    tracker.update(trackers[-1].events[0])
+    assert remembered(tracker) == original(tracker)
+    tracker.events.extend(list(trackers[-1].events)[1:])
+    assert remembered(tracker) == original(tracker)
+    tracker.events = tracker._create_events(list(trackers[0].events))
+    assert remembered(tracker) == original(tracker)
+    assert remembered(DialogueStateTracker("empty", [])) == []
 
 
 @pytest.fixture(scope="module")
