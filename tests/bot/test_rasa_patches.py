@@ -146,7 +146,43 @@ def test_processes_without_rasa_loaded_are_left_alone(monkeypatch: pytest.Monkey
     assert rasa_patches.apply() is False
 
 
+# Events of every type the action server may send, as Rasa serialises them.
+EVENTS = [
+    {"event": "slot", "name": "form_id", "value": "x", "timestamp": None},
+    {"event": "slot", "name": "count", "value": 2.5, "timestamp": 1.5, "metadata": {}},
+    {"event": "bot", "text": "Hallo", "data": {"buttons": []}, "metadata": {}},
+    {"event": "action", "name": "utter_greet", "policy": None, "confidence": 1.0},
+    {"event": "active_loop", "name": "hundeanmeldung_form"},
+    {"event": "followup", "name": "action_listen"},
+    {"event": "user", "text": "Hallo", "parse_data": {"intent": {"name": "greet"}}},
+    {"event": "entities", "entities": [{"entity": "service", "value": "x"}]},
+    {"event": "action_execution_rejected", "name": "x"},
+    {"event": "restart"},
+    {"event": "session_started"},
+    {"event": "reset_slots"},
+    {"event": "pause"},
+]
+# And events that are not valid, each in its own way.
+BAD_EVENTS = [
+    {"event": "slot", "name": "form_id"},  # no value
+    {"event": "slot", "name": 3, "value": "x"},
+    {"event": "slot", "name": "x", "value": "y", "timestamp": "now"},
+    {"event": "slot", "name": "x", "value": "y", "metadata": []},
+    {"event": "no_such_event"},
+    {"event": ["slot"], "name": "x", "value": "y"},
+    {"event": None},
+    {"name": "x", "value": "y"},
+    {"event": "user", "parse_data": "not an object"},
+    {"event": "entities", "entities": [{"entity": "service"}]},  # no value
+    {"event": "action", "hide_rule_turn": "yes"},
+    "slot",
+    None,
+]
 ANSWERS = [
+    {"events": EVENTS, "responses": [{"text": "a"}]},
+    *({"events": [*EVENTS[:3], bad, EVENTS[3]]} for bad in BAD_EVENTS),
+    {"events": None},
+    {"events": [], "responses": None},
     {"events": [], "responses": []},
     {"events": [{"event": "slot", "name": "form_id", "value": "x"}], "responses": [{"text": "a"}]},
     {},
@@ -172,6 +208,21 @@ def test_answers_pass_and_fail_as_with_rasas_own_check(answer: Any) -> None:
         assert raised.value.message == rasas.message  # the same error, the same words
     else:
         assert ours(action, answer) is True
+
+
+def test_valid_answers_are_checked_event_by_event() -> None:
+    schema = rasa_action.RemoteAction.action_response_format_spec()
+    kind = jsonschema.validators.validator_for(schema)
+    quick = rasa_patches.event_checks(schema, kind)
+    assert quick is not None
+    assert quick({"events": EVENTS, "responses": [{"text": "a"}]})
+    assert all(quick({"events": [event]}) for event in EVENTS)
+    assert not any(quick({"events": [event]}) for event in BAD_EVENTS)
+    assert all(not kind(schema).is_valid({"events": [event]}) for event in BAD_EVENTS)
+    # A schema not shaped as Rasa 3.6's: only the whole schema is asked.
+    assert rasa_patches.event_checks({"type": "object"}, kind) is None
+    shared = {"oneOf": [{"properties": {"event": {"const": "a"}}}] * 2}
+    assert rasa_patches.event_checks({"properties": {"events": {"items": shared}}}, kind) is None
 
 
 def test_the_remote_action_uses_the_check_once_applied(monkeypatch: pytest.MonkeyPatch) -> None:
