@@ -37,6 +37,7 @@ bot/endpoints.yml configures it (``type: channels.tracker_store.CachedSQLTracker
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections import OrderedDict
@@ -46,6 +47,7 @@ from typing import Any
 import sqlalchemy as sa  # type: ignore[import-untyped]  # SQLAlchemy 1.4 (Rasa pins it)
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker  # type: ignore[import-untyped]
 
@@ -150,6 +152,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.hits = 0
         self.misses = 0
         self._written = 0
+        self._latest_session: tuple[Any, Any] | None = None
         super().__init__(*args, **kwargs)
         engine: Any = self.engine  # type: ignore[has-type]  # set by Rasa without a type
         if engine.dialect.name == "sqlite" and engine.url.database not in SQLITE_MEMORY:
@@ -205,7 +208,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.cache.forget(tracker.sender_id)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
-        for event in super()._additional_events(session, tracker):
+        # Rasa's own, with its count query as a prepared Core statement: building the ORM
+        # query took more time than SQLite took to answer it.
+        stored = session.execute(self._statements()[0], {"sender_id": tracker.sender_id})
+        for event in itertools.islice(tracker.events, stored.scalar_one(), len(tracker.events)):
             self._written += 1
             yield event
 
@@ -215,12 +221,34 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def stored(self, sender_id: str) -> Signature:
         """Number of events of the latest session in the database, and the newest time."""
-        event = self.SQLEvent
-        with self.session_scope() as session:
-            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-            count, newest = (
-                query.order_by(None)
-                .with_entities(sa.func.count(event.id), sa.func.max(event.timestamp))
-                .one()
+        with self.engine.connect() as connection:
+            row = connection.execute(self._statements()[1], {"sender_id": sender_id}).one()
+        return int(row[0]), row[1]
+
+    def _statements(self) -> tuple[Any, Any]:
+        """How many events of a conversation's latest session are stored (the rows of Rasa's
+        ``_event_query(..., fetch_events_from_all_sessions=False)``), and that count with
+        their newest timestamp. Built once; SQLAlchemy caches their compiled SQL."""
+        if self._latest_session is None:
+            table = self.SQLEvent.__table__
+            sender = sa.bindparam("sender_id")
+            start = (
+                sa.select(sa.func.max(table.c.timestamp).label("session_start"))
+                .where(
+                    table.c.sender_id == sender,
+                    table.c.type_name == SessionStarted.type_name,
+                )
+                .subquery()
             )
-        return int(count), newest
+            latest = sa.and_(
+                table.c.sender_id == sender,
+                sa.or_(
+                    table.c.timestamp >= start.c.session_start,
+                    start.c.session_start.is_(None),
+                ),
+            )
+            self._latest_session = (
+                sa.select(sa.func.count(table.c.id)).where(latest),
+                sa.select(sa.func.count(table.c.id), sa.func.max(table.c.timestamp)).where(latest),
+            )
+        return self._latest_session

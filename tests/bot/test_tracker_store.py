@@ -14,7 +14,7 @@ import pytest
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import read_endpoint_config
 
@@ -356,3 +356,42 @@ async def test_an_in_memory_sqlite_store_is_left_as_rasa_makes_it() -> None:
     assert store.engine.url.database == ":memory:"
     await started(store)
     assert await store.retrieve("citizen-1") is not None
+
+
+async def test_the_latest_session_is_counted_as_rasa_counts_it(tmp_path: Path) -> None:
+    store = cached_store(tmp_path / "t.db")
+    rasas = plain_store(tmp_path / "t.db")
+
+    def rasas_count(sender: str) -> tuple[int, float | None]:
+        with rasas.session_scope() as session:
+            query = rasas._event_query(session, sender, fetch_events_from_all_sessions=False)
+            rows = query.all()
+            return len(rows), max((row.timestamp for row in rows), default=None)
+
+    async def add(sender: str, *events: Event) -> None:
+        tracker = await rasas.retrieve(sender) or rasas.init_tracker(sender)
+        for event in events:
+            tracker.update(event)
+        await rasas.save(tracker)
+
+    def compare(*senders: str) -> None:
+        for sender in senders:
+            assert store.stored(sender) == rasas_count(sender)
+            with store.session_scope() as session:
+                count = session.execute(store._statements()[0], {"sender_id": sender})
+                assert count.scalar_one() == rasas_count(sender)[0]
+
+    compare("nobody")
+    await add(
+        "a", ActionExecuted("action_listen", timestamp=1.0), UserUttered("Hallo", timestamp=2.0)
+    )
+    await add("b", SessionStarted(timestamp=1.5), ActionExecuted("action_listen", timestamp=1.6))
+    compare("a", "b")
+    await add("a", SessionStarted(timestamp=3.0), ActionExecuted("action_listen", timestamp=3.0))
+    await add("a", UserUttered("Noch eine Frage", timestamp=4.0))
+    compare("a", "b")
+    # A second session, and an event with the session start's own timestamp before it.
+    await add("a", ActionExecuted("utter_greet", timestamp=5.0), SessionStarted(timestamp=5.0))
+    await add("b", SessionStarted(timestamp=9.0))
+    compare("a", "b")
+    assert store.stored("a") == (2, 5.0)
