@@ -118,7 +118,7 @@ bench: train ## measure setup, training, cold start, memory, the submission API 
 	$(BOT_PY) -m tests.bench.startup --output docs/benchmarks.md
 	$(BACKEND_PY) -m tests.bench.submissions --output docs/benchmarks.md
 	$(BOT_PY) -m tests.bench.load --output docs/benchmarks.md
-	$(BOT_PY) -m tests.bench.load --think 8 --block load-typing --output docs/benchmarks.md
+	$(BOT_PY) -m tests.bench.load --think 8 --duration 300 --block load-typing --output docs/benchmarks.md
 
 .PHONY: profile
 profile: train ## py-spy on the running stack under load: where the Rasa server spends its time
