@@ -220,7 +220,7 @@ def event_checks(schema: dict[str, Any], kind: Any) -> Callable[[Any], bool] | N
         item = dict(events["items"])
         branches = item.pop("oneOf")
         by_type = {branch["properties"]["event"]["const"]: branch for branch in branches}
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return None
     if len(by_type) != len(branches) or not all(isinstance(t, str) for t in by_type):
         return None
@@ -461,23 +461,27 @@ def remembered_events(applied_events: Callable[..., Any]) -> Callable[..., Any]:
 # conversation whose state has the same value there.
 INDEXED = (("prev_action", "action_name"), ("user", "intent"))
 ANY = object()  # in an index key: the rule leaves this part open
+ALWAYS = object()  # the index key of a rule without states
 
 
-def _rule_index(policy: Any, lookup: dict[str, str]) -> tuple[list[str], dict[Any, list[str]]]:
-    """The lookup's keys in the order of ``set(lookup)``, and its rules by what their last
-    state fixes of ``INDEXED`` (``None``: rules whose last state has no previous action)."""
+def _rule_index(policy: Any, lookup: dict[str, str], keys: set[str]) -> dict[Any, list[str]]:
+    """The lookup's rules by what their last state fixes of ``INDEXED`` (``None``: rules
+    whose last state has no previous action; ``ALWAYS``: a rule without states). Built
+    again whenever the lookup's keys are not those it was built for."""
     from rasa.core.policies.rule_policy import SHOULD_NOT_BE_SET
 
     indexes = policy.__dict__.setdefault("_govbot_rule_index", {})
     known = indexes.get(id(lookup))
-    if known is not None and known[0] is lookup and known[1] == len(lookup):
-        return known[2], known[3]
-    order = list(set(lookup.keys()))  # as Rasa's _get_possible_keys builds it
+    if known is not None and known[0] is lookup and known[1] == keys:
+        return known[2]  # type: ignore[no-any-return]
     index: dict[Any, list[str]] = {}
-    for key in order:
-        last = policy._rule_key_to_state(key)[-1]
-        if not last.get("prev_action"):
-            bucket: Any = None
+    for key in keys:
+        rule_states = policy._rule_key_to_state(key)
+        last = rule_states[-1] if rule_states else None
+        if last is None:
+            bucket: Any = ALWAYS  # Rasa takes a rule without states as applicable
+        elif not last.get("prev_action"):
+            bucket = None
         else:
             values = []
             for state_type, name in INDEXED:
@@ -486,8 +490,8 @@ def _rule_index(policy: Any, lookup: dict[str, str]) -> tuple[list[str], dict[An
                 values.append(value if fixed else ANY)
             bucket = tuple(values)
         index.setdefault(bucket, []).append(key)
-    indexes[id(lookup)] = (lookup, len(lookup), order, index)
-    return order, index
+    indexes[id(lookup)] = (lookup, frozenset(keys), index)
+    return index
 
 
 def rule_index(get_possible_keys: Callable[..., Any]) -> Callable[..., Any]:
@@ -496,10 +500,11 @@ def rule_index(get_possible_keys: Callable[..., Any]) -> Callable[..., Any]:
     of all of them; then goes back through the earlier states as Rasa does."""
 
     def _get_possible_keys(self: Any, lookup: dict[str, str], states: list[Any]) -> set[str]:
+        keys = set(lookup.keys())  # as Rasa's own starts
         if not states:
-            return set(lookup.keys())
+            return keys
         last = states[-1]
-        order, index = _rule_index(self, lookup)
+        index = _rule_index(self, lookup, keys)
         if not last.get("prev_action"):
             candidates = index.get(None, [])
         else:
@@ -516,10 +521,11 @@ def rule_index(get_possible_keys: Callable[..., Any]) -> Callable[..., Any]:
                 ]
             except TypeError:  # a value that cannot be a dict key: no rule fixes it
                 return get_possible_keys(self, lookup, states)  # type: ignore[no-any-return]
+        candidates = [*candidates, *index.get(ALWAYS, [])]  # never the index's own list
         applicable = {key for key in candidates if self._is_rule_applicable(key, 0, last)}
         # The same set as Rasa's (built in the same order, so that max() picks the same rule
         # among rules of the same length), then the earlier states as in Rasa's own code.
-        possible_keys = {key for key in order if key in applicable}
+        possible_keys = {key for key in keys if key in applicable}
         for i, state in enumerate(reversed(states[:-1]), start=1):
             possible_keys = set(
                 filter(

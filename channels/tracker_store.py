@@ -115,6 +115,11 @@ SQLITE_MEMORY = (None, "", ":memory:")
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 
 
+def sqlite_file(url: Any) -> bool:
+    """Whether a SQLite URL names a file (not an in-memory database, also not by URI)."""
+    return url.database not in SQLITE_MEMORY and url.query.get("mode") != "memory"
+
+
 def sqlite_engine(engine: Any) -> Any:
     """An engine for the same SQLite file in WAL mode, with a pool of open connections."""
     engine.dispose()
@@ -155,7 +160,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._latest_session: tuple[Any, Any] | None = None
         super().__init__(*args, **kwargs)
         engine: Any = self.engine  # type: ignore[has-type]  # set by Rasa without a type
-        if engine.dialect.name == "sqlite" and engine.url.database not in SQLITE_MEMORY:
+        if engine.dialect.name == "sqlite" and sqlite_file(engine.url):
             self.engine = sqlite_engine(engine)
             self.sessionmaker = sessionmaker(bind=self.engine)
         self.domain = self._domain

@@ -354,6 +354,7 @@ async def test_a_sqlite_file_is_kept_open_in_wal_mode(tmp_path: Path) -> None:
 async def test_an_in_memory_sqlite_store_is_left_as_rasa_makes_it() -> None:
     store = CachedSQLTrackerStore(DOMAIN, dialect="sqlite", db=":memory:")
     assert store.engine.url.database == ":memory:"
+    assert type(store.engine.pool).__name__ == "SingletonThreadPool"  # SQLAlchemy's own
     await started(store)
     assert await store.retrieve("citizen-1") is not None
 
