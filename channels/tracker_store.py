@@ -25,8 +25,8 @@ event, or a tracker with another model's slots, is not kept.
 
 **A SQLite file** (the default store) is opened the way SQLite is meant to serve a server:
 in WAL mode, with ``synchronous=NORMAL`` and a pool of open connections. SQLAlchemy 1.4
-(which Rasa pins) otherwise opens a new connection for every query and SQLite waits for
-the disk at every commit in its rollback journal: 8 % of a message's time on the server
+(which Rasa pins) otherwise opens a new connection for every read and write, and SQLite
+waits for the disk at every commit in its rollback journal: 8 % of a message's time on the server
 (py-spy, docs/benchmarks.md). With WAL and ``NORMAL`` a commit survives a crash of the
 Rasa server; only a power loss or a crash of the machine may lose the last commits (never
 the file), which for chat history is the usual trade-off (the applications themselves are
