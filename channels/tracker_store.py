@@ -120,6 +120,23 @@ def sqlite_file(url: Any) -> bool:
     return url.database not in SQLITE_MEMORY and url.query.get("mode") != "memory"
 
 
+def latest_session(table: Any) -> Any:
+    """How many events of a conversation's latest session are stored (the rows of Rasa's
+    ``SQLTrackerStore._event_query(..., fetch_events_from_all_sessions=False)``) and their
+    newest timestamp, as a statement built once (SQLAlchemy caches its compiled SQL)."""
+    sender = sa.bindparam("sender_id")
+    start = (
+        sa.select(sa.func.max(table.c.timestamp).label("session_start"))
+        .where(table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name)
+        .subquery()
+    )
+    latest = sa.and_(
+        table.c.sender_id == sender,
+        sa.or_(table.c.timestamp >= start.c.session_start, start.c.session_start.is_(None)),
+    )
+    return sa.select(sa.func.count(table.c.id), sa.func.max(table.c.timestamp)).where(latest)
+
+
 def sqlite_engine(engine: Any) -> Any:
     """An engine for the same SQLite file in WAL mode, with a pool of open connections."""
     engine.dispose()
@@ -157,8 +174,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.hits = 0
         self.misses = 0
         self._written = 0
-        self._latest_session: tuple[Any, Any] | None = None
         super().__init__(*args, **kwargs)
+        self._latest_session = latest_session(self.SQLEvent.__table__)
         engine: Any = self.engine  # type: ignore[has-type]  # set by Rasa without a type
         if engine.dialect.name == "sqlite" and sqlite_file(engine.url):
             self.engine = sqlite_engine(engine)
@@ -213,10 +230,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.cache.forget(tracker.sender_id)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
-        # Rasa's own, with its count query as a prepared Core statement: building the ORM
+        # Rasa's own, with its count query as a statement built once: building the ORM
         # query took more time than SQLite took to answer it.
-        stored = session.execute(self._statements()[0], {"sender_id": tracker.sender_id})
-        for event in itertools.islice(tracker.events, stored.scalar_one(), len(tracker.events)):
+        stored = session.execute(self._latest_session, {"sender_id": tracker.sender_id}).one()
+        for event in itertools.islice(tracker.events, stored[0], len(tracker.events)):
             self._written += 1
             yield event
 
@@ -227,33 +244,5 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def stored(self, sender_id: str) -> Signature:
         """Number of events of the latest session in the database, and the newest time."""
         with self.engine.connect() as connection:
-            row = connection.execute(self._statements()[1], {"sender_id": sender_id}).one()
+            row = connection.execute(self._latest_session, {"sender_id": sender_id}).one()
         return int(row[0]), row[1]
-
-    def _statements(self) -> tuple[Any, Any]:
-        """How many events of a conversation's latest session are stored (the rows of Rasa's
-        ``_event_query(..., fetch_events_from_all_sessions=False)``), and that count with
-        their newest timestamp. Built once; SQLAlchemy caches their compiled SQL."""
-        if self._latest_session is None:
-            table = self.SQLEvent.__table__
-            sender = sa.bindparam("sender_id")
-            start = (
-                sa.select(sa.func.max(table.c.timestamp).label("session_start"))
-                .where(
-                    table.c.sender_id == sender,
-                    table.c.type_name == SessionStarted.type_name,
-                )
-                .subquery()
-            )
-            latest = sa.and_(
-                table.c.sender_id == sender,
-                sa.or_(
-                    table.c.timestamp >= start.c.session_start,
-                    start.c.session_start.is_(None),
-                ),
-            )
-            self._latest_session = (
-                sa.select(sa.func.count(table.c.id)).where(latest),
-                sa.select(sa.func.count(table.c.id), sa.func.max(table.c.timestamp)).where(latest),
-            )
-        return self._latest_session

@@ -379,8 +379,8 @@ async def test_the_latest_session_is_counted_as_rasa_counts_it(tmp_path: Path) -
         for sender in senders:
             assert store.stored(sender) == rasas_count(sender)
             with store.session_scope() as session:
-                count = session.execute(store._statements()[0], {"sender_id": sender})
-                assert count.scalar_one() == rasas_count(sender)[0]
+                count = session.execute(store._latest_session, {"sender_id": sender})
+                assert count.one()[0] == rasas_count(sender)[0]
 
     compare("nobody")
     await add(
