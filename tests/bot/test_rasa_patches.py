@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import inspect
 import json
 import socket
 import sys
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ import pytest
 import rasa.core.actions.action as rasa_action
 import yaml
 from aiohttp import web
+from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.core.policies.rule_policy import (
@@ -57,6 +60,7 @@ from channels.settings import ChannelSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 PATCHED = [
+    (Agent, "load_model"),
     (rasa_action.RemoteAction, "_validate_action_result"),
     (Event, "resolve_by_type"),
     (SpacyNLP, "load_model"),
@@ -314,6 +318,53 @@ def test_fine_tuning_keeps_rasas_own_loading() -> None:
 def general_copy(value: Any) -> Any:
     """What ``copy.copy`` makes of an object whose class has no ``__copy__``."""
     return copy._reconstruct(value, None, *value.__reduce_ex__(4))  # type: ignore[attr-defined]
+
+
+class LoadedModel:
+    """Stands for a loaded model: objects in reference cycles, as TensorFlow's are."""
+
+    def __init__(self) -> None:
+        self.itself = self
+
+
+def test_the_loaded_model_is_frozen_and_a_replaced_one_collected() -> None:
+    frozen_during_load = []
+
+    def load_model(agent: Any, path: str) -> None:
+        frozen_during_load.append(gc.get_freeze_count())
+        agent.model = LoadedModel()
+
+    agent = type("Agent", (), {})()
+    load = rasa_patches.frozen_after_loading(load_model)
+    try:
+        load(agent, "first")
+        assert gc.get_freeze_count() > 0
+        first = weakref.ref(agent.model)
+        gc.collect()
+        assert first() is agent.model
+
+        load(agent, "second")  # the first model is dropped: its cycle must not stay frozen
+        assert frozen_during_load == [0, 0]
+        assert first() is None
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_the_server_freezes_after_rasas_own_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def rasa_load_model(agent: Any, path: str, fingerprint: str | None = None) -> None:
+        calls.append(path)
+
+    monkeypatch.setattr(Agent, "load_model", rasa_load_model)
+    assert rasa_patches.apply() is True
+    try:
+        Agent.load_model(object(), "models/x.tar.gz")
+        assert calls == ["models/x.tar.gz"]
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_slots_are_copied_as_copy_copy_does() -> None:

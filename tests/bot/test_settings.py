@@ -40,3 +40,42 @@ def test_rasa_is_started_without_api_unless_asked(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(run_rasa, "get_settings", lambda: with_api)
     command = rasa_command()
     assert command[command.index("--auth-token") + 1] == "t" * 40
+
+
+def launched_environment(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment ``python -m bot.run_rasa`` hands to Rasa (the exec is caught)."""
+    import os
+
+    from bot import run_rasa
+
+    monkeypatch.setattr(run_rasa, "get_settings", lambda: ChannelSettings(_env_file=None))
+    monkeypatch.setattr(run_rasa, "model_path", lambda: run_rasa.ROOT / "pyproject.toml")
+    # A copy: what the launcher sets must not leak into the other tests.
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    monkeypatch.setattr(os, "chdir", lambda path: None)
+    monkeypatch.setattr(os, "makedirs", lambda *args, **kwargs: None)
+    launched: dict[str, str] = {}
+
+    def execv(path: str, command: list[str]) -> None:
+        launched.update(os.environ)
+
+    monkeypatch.setattr(os, "execv", execv)
+    run_rasa.main()
+    return launched
+
+
+def test_tensorflow_runs_on_one_thread_per_pool_unless_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    launched = launched_environment(monkeypatch)
+    assert launched["TF_INTER_OP_PARALLELISM_THREADS"] == "1"
+    assert launched["TF_INTRA_OP_PARALLELISM_THREADS"] == "1"
+    assert launched["SQL_POOL_SIZE"] == "5"
+
+    monkeypatch.setenv("TF_INTRA_OP_PARALLELISM_THREADS", "2")
+    monkeypatch.setenv("SQL_POOL_SIZE", "8")
+    launched = launched_environment(monkeypatch)
+    assert launched["TF_INTRA_OP_PARALLELISM_THREADS"] == "2"
+    assert launched["SQL_POOL_SIZE"] == "8"
