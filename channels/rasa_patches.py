@@ -57,10 +57,19 @@ class with its own pickling methods is still copied by ``copy.copy``'s general w
 the dialogue state of every turn of the conversation, and a rule is checked against the
 turns from the end only as far back as it is long. The states of the turns before the
 longest rule of the model are now not computed for it: the same rules match. The events
-of the whole conversation are still replayed (cheap next to computing a state), so the cost
-still grows with the conversation, but much more slowly (Rasa's debug log of the RulePolicy
-shows those last states only). Policies that learn from stories
+of the conversation are replayed only as far as the next section says (Rasa's debug log of
+the RulePolicy shows those last states only). Policies that learn from stories
 (``MemoizationPolicy``) still get every state.
+
+**A growing conversation's states.** For every prediction the policies computed the dialogue
+state of every turn of the conversation, replaying all its events on a fresh tracker
+(``Domain.states_for_tracker_history``); a message has several predictions, and the
+conversation grows by a few events between them. The tracker now keeps Rasa's loop where it
+stopped (the replayed tracker, the states and the loop's variables), and the next call
+replays only the events added since, as long as the events it replayed are still the first
+of the applied events (the very same objects; a rewind or a restart starts it anew). The
+tracker store's cache hands the same tracker to the next message, so this holds across
+messages too. Callers get copies of the states (the featurizer changes the ones it gets).
 
 **Finding the rules that match.** To find the rules for the next action, the ``RulePolicy``
 checked each of its rules (508 in GovBot's model) against the conversation's last state, and
@@ -95,6 +104,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import json
 import logging
 import sys
@@ -372,9 +382,10 @@ _mark(slot_copy)
 
 
 def last_states(states_for_tracker_history: Callable[..., Any]) -> Callable[..., Any]:
-    """``Domain.states_for_tracker_history`` that computes only the last ``STATE_TURNS``
-    states when a policy has set it (and does not hide rule turns, which needs them all)."""
-    from rasa.shared.core.events import ActionExecuted
+    """``Domain.states_for_tracker_history`` that goes on from where it stopped for the same
+    tracker (``resumed_states``), and computes only the last ``STATE_TURNS`` states when a
+    policy has set it (and does not hide rule turns, which needs them all).
+    ``states_for_tracker_history`` is Rasa's own, kept for comparison only."""
 
     def last_turns(
         self: Any,
@@ -383,32 +394,120 @@ def last_states(states_for_tracker_history: Callable[..., Any]) -> Callable[...,
         ignore_rule_only_turns: bool = False,
         rule_only_data: dict[str, Any] | None = None,
     ) -> list[Any]:
-        turns = STATE_TURNS.get()
-        if turns is None or ignore_rule_only_turns:
-            return states_for_tracker_history(  # type: ignore[no-any-return]
-                self,
-                tracker,
-                omit_unset_slots=omit_unset_slots,
-                ignore_rule_only_turns=ignore_rule_only_turns,
-                rule_only_data=rule_only_data,
-            )
-        # Rasa's tracker.generate_all_prior_trackers(), with a state for the last turns only.
-        events = tracker.applied_events()
-        skip = sum(isinstance(event, ActionExecuted) for event in events) + 1 - turns
-        prior = tracker.init_copy()
-        states = []
-        for event in events:
-            if isinstance(event, ActionExecuted):
-                if skip <= 0:
-                    state = self.get_active_state(prior, omit_unset_slots=omit_unset_slots)
-                    states.append(self._clean_state(state))
-                skip -= 1
-            prior.update(event)
-        state = self.get_active_state(prior, omit_unset_slots=omit_unset_slots)
-        states.append(self._clean_state(state))
-        return states
+        turns = None if ignore_rule_only_turns else STATE_TURNS.get()
+        return resumed_states(
+            self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data, turns
+        )
 
     return _mark(last_turns)
+
+
+class _Replay:
+    """Rasa's loop of ``Domain.states_for_tracker_history`` over a tracker's prior trackers,
+    stopped after the applied events in ``events``: the prior tracker after them, the states
+    so far and the loop's two variables."""
+
+    __slots__ = ("domain", "events", "hidden", "last_ml_action", "options", "prior", "states")
+
+    def __init__(self, domain: Any, options: tuple[Any, ...], prior: Any) -> None:
+        self.domain = domain
+        self.options = options
+        self.events: list[Any] = []
+        self.prior = prior
+        self.states: list[dict[str, Any]] = []
+        self.hidden = False
+        self.last_ml_action: dict[str, Any] | None = None
+
+    def fits(self, domain: Any, options: tuple[Any, ...], events: list[Any]) -> bool:
+        return (
+            self.domain is domain
+            and self.options == options
+            and len(self.events) <= len(events)
+            and all(known is event for known, event in zip(self.events, events, strict=False))
+        )
+
+
+def resumed_states(
+    domain: Any,
+    tracker: Any,
+    omit_unset_slots: bool,
+    ignore_rule_only_turns: bool,
+    rule_only_data: dict[str, Any] | None,
+    turns: int | None = None,
+) -> list[dict[str, Any]]:
+    """Rasa's ``Domain.states_for_tracker_history`` (3.6), resumed: the tracker keeps the
+    loop's state after its applied events, and the next call for the same domain and options
+    replays only the events added since, as long as the events it replayed are still the
+    first ones (Rasa only appends; a rewind or restart changes them and starts it anew).
+
+    Rasa's tracker store cache hands back the same tracker for the next message, so a
+    prediction computes the states of the new turns only instead of every turn of the
+    conversation. ``turns``: only the last that many states. The states returned are copies,
+    so a caller that changes them (the featurizer removes the last user input's text) does
+    not change what is kept."""
+    from rasa.shared.core.events import ActionExecuted
+
+    events = tracker.applied_events()
+    # The rule-only data as text: a replay must not follow changes made to it in place.
+    options = (omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
+    replays = tracker.__dict__.setdefault("_govbot_replays", {})
+    replay = replays.get(options[:2])
+    if replay is None or not replay.fits(domain, options, events):
+        replay = _Replay(domain, options, tracker.init_copy())
+        replays[options[:2]] = replay
+    for event in itertools.islice(events, len(replay.events), None):
+        if isinstance(event, ActionExecuted):
+            replay.hidden, replay.last_ml_action = _state_turn(
+                replay, replay.prior, event.hide_rule_turn, replay.states, rule_only_data
+            )
+        replay.prior.update(event)
+        replay.events.append(event)
+    if turns is None:
+        kept = replay.states
+    else:
+        kept = replay.states[max(len(replay.states) - turns + 1, 0) :] if turns > 1 else []
+    states = [_state_copy(state) for state in kept]
+    # The state after the last event: as Rasa's generate_all_prior_trackers' last item.
+    _state_turn(replay, replay.prior, False, states, rule_only_data)
+    return states
+
+
+def _state_copy(state: dict[str, Any]) -> dict[str, Any]:
+    # Sub-states are dicts of strings and tuples: copying two levels copies all that changes.
+    return {kind: dict(part) for kind, part in state.items()}
+
+
+def _state_turn(
+    replay: _Replay,
+    prior: Any,
+    hide_rule_turn: bool,
+    states: list[dict[str, Any]],
+    rule_only_data: dict[str, Any] | None,
+) -> tuple[bool, dict[str, Any] | None]:
+    """One pass of the loop in Rasa's ``Domain.states_for_tracker_history`` (3.6): appends
+    the state of ``prior`` to ``states`` unless the turn is hidden; returns the loop's
+    variables after it (the replay's own are left as they are)."""
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+
+    domain = replay.domain
+    omit_unset_slots, ignore_rule_only_turns = replay.options[:2]
+    hidden, last_ml_action = replay.hidden, replay.last_ml_action
+    if ignore_rule_only_turns:
+        if not hidden:
+            last_ml_action = domain._get_prev_action_sub_state(prior)
+        if not prior.followup_action and prior.latest_action_name != prior.active_loop_name:
+            hidden = hide_rule_turn
+        if hidden:
+            return hidden, last_ml_action
+    state = domain.get_active_state(prior, omit_unset_slots=omit_unset_slots)
+    if ignore_rule_only_turns:
+        domain._remove_rule_only_features(state, rule_only_data)
+        if states:
+            domain._substitute_rule_only_user_input(state, states[-1])
+        if last_ml_action:
+            state[PREVIOUS_ACTION] = last_ml_action
+    states.append(domain._clean_state(state))
+    return hidden, last_ml_action
 
 
 def longest_rule(policy: Any) -> int:

@@ -17,6 +17,7 @@ import copy
 import gc
 import inspect
 import json
+import random
 import socket
 import sys
 import weakref
@@ -41,7 +42,7 @@ from rasa.core.policies.rule_policy import (
 from rasa.core.processor import MessageProcessor
 from rasa.nlu.utils.spacy_utils import SpacyNLP
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.slots import (
     AnySlot,
     BooleanSlot,
@@ -544,6 +545,120 @@ def rule_policy(
     policy = RulePolicy.create(config, storage, Resource("rule_policy"), context)
     policy.train(trackers, domain)
     return policy
+
+
+def featurizer_changes(states: list[dict[str, Any]]) -> None:
+    """What Rasa's featurizer does to the states it is given: the text goes where an intent is."""
+    for state in states:
+        user = state.get("user", {})
+        if user.get("text") and user.get("intent"):
+            del user["text"]
+
+
+def test_resumed_states_are_rasas_own_as_the_conversation_grows(
+    rule_policy: RulePolicy, conversations: tuple[Domain, list[DialogueStateTracker]]
+) -> None:
+    domain, trackers = conversations
+    original = rasa_own("states_for_tracker_history", Domain.states_for_tracker_history)
+    # GovBot's model has no slots or forms that only rules use; some are named here so that
+    # removing them from the states is compared too.
+    rule_only = {
+        "rule_only_slots": [slot.name for slot in domain.slots[:40]],
+        "rule_only_loops": list(domain.form_names[:3]),
+    }
+    assert rule_policy._get_rule_only_data() == {"rule_only_slots": [], "rule_only_loops": []}
+    # (omit_unset_slots, ignore_rule_only_turns, rule_only_data): the RulePolicy's and the
+    # MemoizationPolicy's, asked for in turn about the same tracker as a message goes on.
+    options = [(False, False, None), (False, True, rule_only), (True, True, rule_only)]
+    # Stories have no turns that rules predicted; in a conversation the RulePolicy marks its
+    # actions that no story has (hide_rule_turn). Here a random two in five are so marked.
+    rng = random.Random(7)  # noqa: S311 - which turns are marked, not a secret
+    compared = 0
+    hidden_turns = 0
+    for source in trackers:
+        tracker = DialogueStateTracker(source.sender_id, domain.slots)
+        # Long conversations asked every few events (each of Rasa's answers costs their length).
+        every = 1 if len(source.events) < 80 else 13
+        for number, event in enumerate(source.events):
+            if isinstance(event, ActionExecuted) and rng.random() < 0.4:
+                event = copy.copy(event)
+                event.hide_rule_turn = True
+                hidden_turns += 1
+            tracker.update(event)
+            if number % every:
+                continue
+            for omit, ignore, data in options:
+                expected = original(
+                    domain, tracker, omit_unset_slots=omit,
+                    ignore_rule_only_turns=ignore, rule_only_data=data,
+                )  # fmt: skip
+                resumed = rasa_patches.resumed_states(domain, tracker, omit, ignore, data)
+                assert resumed == expected
+                featurizer_changes(resumed)  # a caller's changes change nothing kept
+                compared += 1
+            token = rasa_patches.STATE_TURNS.set(3)
+            try:
+                last = rasa_patches.resumed_states(domain, tracker, False, False, None, 3)
+                assert last == original(domain, tracker)[-3:]
+            finally:
+                rasa_patches.STATE_TURNS.reset(token)
+    assert compared > 5_000
+    assert hidden_turns > 1000
+
+
+def test_resumed_states_start_anew_when_the_past_changes(
+    conversations: tuple[Domain, list[DialogueStateTracker]],
+) -> None:
+    from rasa.shared.core.events import Restarted, UserUtteranceReverted, UserUttered
+
+    domain, trackers = conversations
+    original = rasa_own("states_for_tracker_history", Domain.states_for_tracker_history)
+    rule_only = {"rule_only_slots": [domain.slots[0].name], "rule_only_loops": []}
+    source = max(trackers, key=lambda t: len(t.events))
+    tracker = DialogueStateTracker(source.sender_id, domain.slots)
+
+    def same(data: dict[str, Any] | None = rule_only) -> None:
+        for ignore in (False, True):
+            expected = original(domain, tracker, ignore_rule_only_turns=ignore, rule_only_data=data)
+            assert rasa_patches.resumed_states(domain, tracker, False, ignore, data) == expected
+
+    events = list(source.events)
+    for event in events[:60]:
+        tracker.update(event)
+    same()
+    # A rewind (the last user message undone) and a restart drop events from the applied ones.
+    tracker.update(UserUttered("noch etwas", {"name": "request_human", "confidence": 1.0}))
+    same()
+    tracker.update(UserUtteranceReverted())
+    same()
+    tracker.update(ActionExecuted("action_listen"))
+    same()
+    tracker.update(Restarted())
+    same()
+    # A rewind followed by as many other events before the next question: the applied
+    # events are as many as before, but not the same.
+    tracker.update(UserUttered("Hallo", {"name": "greet", "confidence": 1.0}))
+    tracker.update(ActionExecuted("utter_greet"))
+    same()
+    tracker.update(UserUtteranceReverted())
+    tracker.update(UserUttered("Mensch", {"name": "request_human", "confidence": 1.0}))
+    tracker.update(ActionExecuted("action_listen"))
+    same()
+    for event in events[60:120]:
+        tracker.update(event)
+    same()
+    # All events replaced at once, by other objects with the same content.
+    tracker.events = tracker._create_events(copy.deepcopy(list(tracker.events)))
+    same()
+    # Other rule-only data, also when the same dict is changed in place.
+    other: dict[str, Any] = {"rule_only_slots": [], "rule_only_loops": []}
+    same(other)
+    other["rule_only_loops"] = ["handoff_form", *rule_only["rule_only_loops"]]
+    same(other)
+    # Another domain (a new model) starts anew too.
+    other_domain = Domain.from_dict(domain.as_dict())
+    expected = original(other_domain, tracker)
+    assert rasa_patches.resumed_states(other_domain, tracker, False, False, None) == expected
 
 
 def test_the_rule_index_finds_the_rules_rasa_finds(

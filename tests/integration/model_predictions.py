@@ -7,13 +7,15 @@ Rasa server does when it imports the channels. tests/integration/test_model_load
 both and compares: the NLU's intent ranking and entities for a set of messages, and every
 policy's action probabilities along a conversation, and before every action of long
 conversations (GovBot's stories, rules and test conversations one after another: forms,
-handoffs and questions far longer than any rule).
+handoffs and questions far longer than any rule), each one tracker that grows event by event
+as in a conversation, its rule-predicted actions marked as the processor marks them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import json
 import os
 import sys
@@ -53,6 +55,8 @@ async def predictions(patched: bool) -> dict[str, Any]:
         assert rasa_patches.apply()
     from rasa.core.agent import load_agent
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
 
     started = time.perf_counter()
     agent = await load_agent(model_path=str(model_path()))
@@ -82,17 +86,34 @@ async def predictions(patched: bool) -> dict[str, Any]:
         outputs = runner.run(inputs={"__tracker__": tracker}, targets=policies)
         steps.append({name: list(map(float, outputs[name].probabilities)) for name in policies})
     history = []
+    hidden = 0
+    rules = next(name for name in policies if "RulePolicy" in name)
+    actions = agent.domain.action_names_or_texts
     for tracker in long_conversations(agent):
         history.append([])
-        for before in prior_trackers(tracker):
-            outputs = runner.run(inputs={"__tracker__": before}, targets=policies)
-            history[-1].append({name: prediction(outputs[name]) for name in policies})
+        # One tracker that grows as in a conversation (Rasa's tracker store cache hands the
+        # same one back for the next message), predicted on before each of its actions.
+        growing = DialogueStateTracker(tracker.sender_id, tracker.slots.values())
+        for event in tracker.events:
+            if isinstance(event, ActionExecuted) and growing.events:
+                outputs = runner.run(inputs={"__tracker__": growing}, targets=policies)
+                history[-1].append({name: prediction(outputs[name]) for name in policies})
+                # As the processor logs an action that a rule predicted and no story has:
+                # hidden from the stories' policies in the predictions that follow.
+                rule = outputs[rules]
+                chosen = max(range(len(actions)), key=lambda i: rule.probabilities[i])
+                if rule.hide_rule_turn and actions[chosen] == event.action_name:
+                    event = copy.copy(event)
+                    event.hide_rule_turn = True
+                    hidden += 1
+            growing.update(event)
     return {
         "seconds": seconds,
         "parsed": parsed,
         "policies": policies,
         "steps": steps,
         "history": history,
+        "hidden": hidden,
     }
 
 
@@ -129,20 +150,6 @@ def long_conversations(agent: Any) -> list[Any]:
         events = [e for t in generated[start : start + 10] for e in t.events]
         trackers.append(DialogueStateTracker.from_events("long", events, domain.slots))
     return trackers
-
-
-def prior_trackers(tracker: Any) -> list[Any]:
-    """The conversation before each of its actions."""
-    from rasa.shared.core.events import ActionExecuted
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    events = list(tracker.events)
-    slots = tracker.slots.values()
-    return [
-        DialogueStateTracker.from_events(tracker.sender_id, events[:i], slots)
-        for i, event in enumerate(events)
-        if isinstance(event, ActionExecuted) and i > 0
-    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,8 @@
 
 channels/rasa_patches.py builds Rasa's neural models (DIET; TED too, when a config has one)
 by a prediction instead of a training step before it restores their weights, copies slots
-its own way, and gives the RulePolicy the states of the last turns only. Rasa with and
+its own way, computes a growing conversation's states for its new turns only, and gives the
+RulePolicy the states of the last turns only. Rasa with and
 without the changes runs in processes of its own (the changes are process-wide) on the
 trained model; every intent confidence, entity and policy probability must be the same to
 the last digit, also along conversations far longer than any rule.
@@ -71,6 +72,8 @@ def test_the_policies_predict_the_same(both: tuple[dict[str, Any], dict[str, Any
     ]
     assert any(p["hide_rule_turn"] for p in decisions)
     assert any(not p["hide_rule_turn"] for p in decisions)
+    # Those turns were logged hidden, so the states the policies saw after them hid them.
+    assert ours["hidden"] == rasa["hidden"] > 20
     print(f"model loaded in {rasa['seconds']:.1f} s by Rasa, {ours['seconds']:.1f} s by GovBot")
 
 
