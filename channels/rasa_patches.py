@@ -66,10 +66,13 @@ state of every turn of the conversation, replaying all its events on a fresh tra
 (``Domain.states_for_tracker_history``); a message has several predictions, and the
 conversation grows by a few events between them. The tracker now keeps Rasa's loop where it
 stopped (the replayed tracker, the states and the loop's variables), and the next call
-replays only the events added since, as long as the events it replayed are still the first
-of the applied events (the very same objects; a rewind or a restart starts it anew). The
-tracker store's cache hands the same tracker to the next message, so this holds across
-messages too. Callers get copies of the states (the featurizer changes the ones it gets).
+replays only the events added since. Where the applied events are no longer the ones it
+replayed (the very same objects): each step of a form takes the previous step back from
+them, and a rewind or a restart does too, it goes back to the last action before the change
+(the states before it stay; the replayed tracker is rebuilt from the events, which is cheap
+next to computing states). The tracker store's cache hands the same tracker to the next
+message, so this holds across messages too. Callers get copies of the states (the
+featurizer changes the ones it gets).
 
 **Finding the rules that match.** To find the rules for the next action, the ``RulePolicy``
 checked each of its rules (508 in GovBot's model) against the conversation's last state, and
@@ -405,26 +408,54 @@ def last_states(states_for_tracker_history: Callable[..., Any]) -> Callable[...,
 class _Replay:
     """Rasa's loop of ``Domain.states_for_tracker_history`` over a tracker's prior trackers,
     stopped after the applied events in ``events``: the prior tracker after them, the states
-    so far and the loop's two variables."""
+    so far and the loop's two variables, and where the loop stood before each action
+    (``checkpoints``: event index, number of states, the two variables)."""
 
-    __slots__ = ("domain", "events", "hidden", "last_ml_action", "options", "prior", "states")
+    __slots__ = (
+        "checkpoints",
+        "domain",
+        "events",
+        "hidden",
+        "last_ml_action",
+        "options",
+        "prior",
+        "states",
+    )
 
-    def __init__(self, domain: Any, options: tuple[Any, ...], prior: Any) -> None:
+    def __init__(self, domain: Any, options: tuple[Any, ...], tracker: Any) -> None:
         self.domain = domain
         self.options = options
+        self.restart(tracker)
+
+    def restart(self, tracker: Any) -> None:
         self.events: list[Any] = []
-        self.prior = prior
+        self.prior = tracker.init_copy()
         self.states: list[dict[str, Any]] = []
         self.hidden = False
         self.last_ml_action: dict[str, Any] | None = None
+        self.checkpoints: list[tuple[int, int, bool, dict[str, Any] | None]] = []
 
-    def fits(self, domain: Any, options: tuple[Any, ...], events: list[Any]) -> bool:
-        return (
-            self.domain is domain
-            and self.options == options
-            and len(self.events) <= len(events)
-            and all(known is event for known, event in zip(self.events, events, strict=False))
-        )
+    def rewind(self, tracker: Any, events: list[Any]) -> None:
+        """Back to the last checkpoint whose events are still the first of ``events``."""
+        same = 0
+        for known, event in zip(self.events, events, strict=False):
+            if known is not event:
+                break
+            same += 1
+        if same == len(self.events):
+            return
+        while self.checkpoints and self.checkpoints[-1][0] > same:
+            self.checkpoints.pop()
+        if not self.checkpoints:
+            self.restart(tracker)
+            return
+        # The loop is visited at this action again and sets the checkpoint anew.
+        at, count, self.hidden, self.last_ml_action = self.checkpoints.pop()
+        self.prior = tracker.init_copy()
+        for event in events[:at]:
+            self.prior.update(event)
+        del self.events[at:]
+        del self.states[count:]
 
 
 def resumed_states(
@@ -437,8 +468,10 @@ def resumed_states(
 ) -> list[dict[str, Any]]:
     """Rasa's ``Domain.states_for_tracker_history`` (3.6), resumed: the tracker keeps the
     loop's state after its applied events, and the next call for the same domain and options
-    replays only the events added since, as long as the events it replayed are still the
-    first ones (Rasa only appends; a rewind or restart changes them and starts it anew).
+    goes on from there, replaying only the events added since. Where the applied events
+    changed (a form's step takes its previous step back from them, a rewind or restart), it
+    goes on from the last action before the change: the prior tracker is rebuilt by replaying
+    the events up to it, and the states before it are kept.
 
     Rasa's tracker store cache hands back the same tracker for the next message, so a
     prediction computes the states of the new turns only instead of every turn of the
@@ -452,11 +485,16 @@ def resumed_states(
     options = (omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
     replays = tracker.__dict__.setdefault("_govbot_replays", {})
     replay = replays.get(options[:2])
-    if replay is None or not replay.fits(domain, options, events):
-        replay = _Replay(domain, options, tracker.init_copy())
+    if replay is None or replay.domain is not domain or replay.options != options:
+        replay = _Replay(domain, options, tracker)
         replays[options[:2]] = replay
+    else:
+        replay.rewind(tracker, events)
     for event in itertools.islice(events, len(replay.events), None):
         if isinstance(event, ActionExecuted):
+            replay.checkpoints.append(
+                (len(replay.events), len(replay.states), replay.hidden, replay.last_ml_action)
+            )
             replay.hidden, replay.last_ml_action = _state_turn(
                 replay, replay.prior, event.hide_rule_turn, replay.states, rule_only_data
             )

@@ -606,10 +606,57 @@ def test_resumed_states_are_rasas_own_as_the_conversation_grows(
     assert hidden_turns > 1000
 
 
+def test_resumed_states_are_rasas_own_in_recorded_conversations(
+    conversations: tuple[Domain, list[DialogueStateTracker]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Conversations as the Rasa server stored them (``make bench``'s citizens filling in
+    forms and asking questions; tests/bot/recorded_conversations.json, parse data reduced to
+    intent, entities and text). Each step of a form takes the previous step back from the
+    applied events, so the replay goes back to an earlier action at every form message."""
+    domain, _ = conversations
+    original = rasa_own("states_for_tracker_history", Domain.states_for_tracker_history)
+    recorded = json.loads((ROOT / "tests/bot/recorded_conversations.json").read_text())
+    rewound_to: list[int] = []
+    rewind = rasa_patches._Replay.rewind
+
+    def counted(replay: Any, tracker: Any, events: list[Any]) -> None:
+        before = len(replay.events)
+        rewind(replay, tracker, events)
+        if len(replay.events) < before:
+            rewound_to.append(len(replay.events))
+
+    monkeypatch.setattr(rasa_patches._Replay, "rewind", counted)
+    rule_only = {"rule_only_slots": [], "rule_only_loops": []}
+    rng = random.Random(11)  # noqa: S311 - which turns are marked, not a secret
+    compared = 0
+    for conversation in recorded:
+        tracker = DialogueStateTracker(conversation["sender_id"], domain.slots)
+        for event in map(Event.from_parameters, conversation["events"]):
+            if isinstance(event, ActionExecuted) and rng.random() < 0.4:
+                event.hide_rule_turn = True  # as in the test above
+            tracker.update(event)
+            for omit, ignore in ((False, False), (False, True), (True, True)):
+                expected = original(
+                    domain, tracker, omit_unset_slots=omit,
+                    ignore_rule_only_turns=ignore, rule_only_data=rule_only,
+                )  # fmt: skip
+                resumed = rasa_patches.resumed_states(domain, tracker, omit, ignore, rule_only)
+                assert resumed == expected
+                featurizer_changes(resumed)
+                compared += 1
+    assert compared > 2_000
+    assert len([at for at in rewound_to if at > 0]) > 50
+
+
 def test_resumed_states_start_anew_when_the_past_changes(
     conversations: tuple[Domain, list[DialogueStateTracker]],
 ) -> None:
-    from rasa.shared.core.events import Restarted, UserUtteranceReverted, UserUttered
+    from rasa.shared.core.events import (
+        ActionReverted,
+        Restarted,
+        UserUtteranceReverted,
+        UserUttered,
+    )
 
     domain, trackers = conversations
     original = rasa_own("states_for_tracker_history", Domain.states_for_tracker_history)
@@ -642,6 +689,16 @@ def test_resumed_states_start_anew_when_the_past_changes(
     same()
     tracker.update(UserUtteranceReverted())
     tracker.update(UserUttered("Mensch", {"name": "request_human", "confidence": 1.0}))
+    tracker.update(ActionExecuted("action_listen"))
+    same()
+    # An action taken back and logged again, now not hidden: the turns after it change.
+    tracker.update(UserUttered("Hallo", {"name": "greet", "confidence": 1.0}))
+    tracker.update(ActionExecuted("utter_greet", hide_rule_turn=True))
+    tracker.update(ActionExecuted("action_listen", hide_rule_turn=True))
+    same()
+    tracker.update(ActionReverted())
+    tracker.update(ActionReverted())
+    tracker.update(ActionExecuted("utter_greet"))
     tracker.update(ActionExecuted("action_listen"))
     same()
     for event in events[60:120]:
