@@ -206,18 +206,29 @@ def _mark(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def frozen_after_loading(load_model: Callable[..., Any]) -> Callable[..., Any]:
     """``Agent.load_model`` that hides the loaded model from the cyclic garbage collector
-    (``gc.freeze``), after unfreezing the objects of a model it replaces."""
+    (``gc.freeze``), after unfreezing the objects of a model it replaces.
+
+    In the server's event loop the freeze waits for the loop's next turn: Rasa's
+    ``PUT /model`` loads into a new agent and only then drops the old one, which must be
+    collected rather than frozen."""
 
     def load_and_freeze(self: Any, *args: Any, **kwargs: Any) -> Any:
         gc.unfreeze()
         try:
             return load_model(self, *args, **kwargs)
         finally:
-            # What the replaced model leaves behind goes now, not into the frozen heap.
-            gc.collect()
-            gc.freeze()
+            try:
+                asyncio.get_running_loop().call_soon(collect_and_freeze)
+            except RuntimeError:  # no event loop: nothing else runs before this returns
+                collect_and_freeze()
 
     return _mark(load_and_freeze)
+
+
+def collect_and_freeze() -> None:
+    # What a replaced model leaves behind goes now, not into the frozen heap.
+    gc.collect()
+    gc.freeze()
 
 
 def answer_check(schema: dict[str, Any]) -> Callable[[Any, dict[str, Any]], bool]:
@@ -477,7 +488,13 @@ def resumed_states(
     prediction computes the states of the new turns only instead of every turn of the
     conversation. ``turns``: only the last that many states. The states returned are copies,
     so a caller that changes them (the featurizer removes the last user input's text) does
-    not change what is kept."""
+    not change what is kept.
+
+    Events are compared by identity, so an event changed in place after it was replayed is
+    not seen. Rasa changes only a user's message in place (``DefinePrevUserUtteredFeaturization``
+    and ``EntitiesAdded``), right after the message and before the next action, where no
+    kept state depends on it yet; a second, different change of the same message (possible
+    with TEDPolicy's end-to-end predictions, which GovBot does not use) would be missed."""
     from rasa.shared.core.events import ActionExecuted
 
     events = tracker.applied_events()

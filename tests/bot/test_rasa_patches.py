@@ -352,6 +352,31 @@ def test_the_loaded_model_is_frozen_and_a_replaced_one_collected() -> None:
         gc.unfreeze()
 
 
+async def test_a_model_loaded_into_a_new_agent_lets_the_old_one_go() -> None:
+    """Rasa's ``PUT /model`` loads into a new agent and swaps it in after the load."""
+
+    def load_model(agent: Any, path: str) -> None:
+        agent.model = LoadedModel()
+
+    load = rasa_patches.frozen_after_loading(load_model)
+    server = type("Server", (), {})()
+    try:
+        server.agent = type("Agent", (), {})()
+        load(server.agent, "first")
+        await asyncio.sleep(0)
+        first = weakref.ref(server.agent.model)
+        assert gc.get_freeze_count() > 0
+
+        new_agent = type("Agent", (), {})()
+        load(new_agent, "second")
+        server.agent = new_agent  # in the same turn of the loop, as Rasa's handler does
+        await asyncio.sleep(0)
+        assert first() is None
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_the_server_freezes_after_rasas_own_loading(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
 
@@ -359,6 +384,7 @@ def test_the_server_freezes_after_rasas_own_loading(monkeypatch: pytest.MonkeyPa
         calls.append(path)
 
     monkeypatch.setattr(Agent, "load_model", rasa_load_model)
+    monkeypatch.setitem(rasa_patches.RASA_ORIGINALS, "agent_load_model", None)
     assert rasa_patches.apply() is True
     try:
         Agent.load_model(object(), "models/x.tar.gz")
@@ -547,12 +573,16 @@ def rule_policy(
     return policy
 
 
-def featurizer_changes(states: list[dict[str, Any]]) -> None:
-    """What Rasa's featurizer does to the states it is given: the text goes where an intent is."""
+def featurizer_changes(states: list[dict[str, Any]]) -> int:
+    """What Rasa's featurizer does to the states it is given: the text goes where an intent
+    is. How many states it changed."""
+    changed = 0
     for state in states:
         user = state.get("user", {})
         if user.get("text") and user.get("intent"):
             del user["text"]
+            changed += 1
+    return changed
 
 
 def test_resumed_states_are_rasas_own_as_the_conversation_grows(
@@ -574,6 +604,7 @@ def test_resumed_states_are_rasas_own_as_the_conversation_grows(
     # actions that no story has (hide_rule_turn). Here a random two in five are so marked.
     rng = random.Random(7)  # noqa: S311 - which turns are marked, not a secret
     compared = 0
+    changed = 0
     hidden_turns = 0
     for source in trackers:
         tracker = DialogueStateTracker(source.sender_id, domain.slots)
@@ -594,7 +625,7 @@ def test_resumed_states_are_rasas_own_as_the_conversation_grows(
                 )  # fmt: skip
                 resumed = rasa_patches.resumed_states(domain, tracker, omit, ignore, data)
                 assert resumed == expected
-                featurizer_changes(resumed)  # a caller's changes change nothing kept
+                changed += featurizer_changes(resumed)  # a caller's changes change nothing kept
                 compared += 1
             token = rasa_patches.STATE_TURNS.set(3)
             try:
@@ -604,6 +635,7 @@ def test_resumed_states_are_rasas_own_as_the_conversation_grows(
                 rasa_patches.STATE_TURNS.reset(token)
     assert compared > 5_000
     assert hidden_turns > 1000
+    assert changed > 1000  # the caller did change states it got
 
 
 def test_resumed_states_are_rasas_own_in_recorded_conversations(
@@ -642,7 +674,6 @@ def test_resumed_states_are_rasas_own_in_recorded_conversations(
                 )  # fmt: skip
                 resumed = rasa_patches.resumed_states(domain, tracker, omit, ignore, rule_only)
                 assert resumed == expected
-                featurizer_changes(resumed)
                 compared += 1
     assert compared > 2_000
     assert len([at for at in rewound_to if at > 0]) > 50
@@ -704,9 +735,19 @@ def test_resumed_states_start_anew_when_the_past_changes(
     for event in events[60:120]:
         tracker.update(event)
     same()
-    # All events replaced at once, by other objects with the same content.
+    # All events replaced at once, by other objects with the same content, and then by
+    # objects of which the first user message still applied says something else.
     tracker.events = tracker._create_events(copy.deepcopy(list(tracker.events)))
     same()
+    replaced = copy.deepcopy(list(tracker.events))
+    applied_user = next(e for e in tracker.applied_events() if isinstance(e, UserUttered))
+    first_user = replaced[next(i for i, e in enumerate(tracker.events) if e is applied_user)]
+    first_user.parse_data["intent"] = {"name": "deny", "confidence": 1.0}
+    first_user.intent = first_user.parse_data["intent"]
+    before = rasa_patches.resumed_states(domain, tracker, False, False, None)
+    tracker.events = tracker._create_events(replaced)
+    same()
+    assert rasa_patches.resumed_states(domain, tracker, False, False, None) != before
     # Other rule-only data, also when the same dict is changed in place.
     other: dict[str, Any] = {"rule_only_slots": [], "rule_only_loops": []}
     same(other)
