@@ -585,6 +585,19 @@ def featurizer_changes(states: list[dict[str, Any]]) -> int:
     return changed
 
 
+def resumed_as_rasa(
+    domain: Domain, tracker: DialogueStateTracker, omit: bool, ignore: bool, data: Any
+) -> list[dict[str, Any]]:
+    """GovBot's resumed states of the tracker, asserted equal to Rasa's own."""
+    original = rasa_own("states_for_tracker_history", Domain.states_for_tracker_history)
+    expected = original(
+        domain, tracker, omit_unset_slots=omit, ignore_rule_only_turns=ignore, rule_only_data=data
+    )
+    resumed: list[dict[str, Any]] = rasa_patches.resumed_states(domain, tracker, omit, ignore, data)
+    assert resumed == expected
+    return resumed
+
+
 def test_resumed_states_are_rasas_own_as_the_conversation_grows(
     rule_policy: RulePolicy, conversations: tuple[Domain, list[DialogueStateTracker]]
 ) -> None:
@@ -619,12 +632,7 @@ def test_resumed_states_are_rasas_own_as_the_conversation_grows(
             if number % every:
                 continue
             for omit, ignore, data in options:
-                expected = original(
-                    domain, tracker, omit_unset_slots=omit,
-                    ignore_rule_only_turns=ignore, rule_only_data=data,
-                )  # fmt: skip
-                resumed = rasa_patches.resumed_states(domain, tracker, omit, ignore, data)
-                assert resumed == expected
+                resumed = resumed_as_rasa(domain, tracker, omit, ignore, data)
                 changed += featurizer_changes(resumed)  # a caller's changes change nothing kept
                 compared += 1
             token = rasa_patches.STATE_TURNS.set(3)
@@ -646,7 +654,6 @@ def test_resumed_states_are_rasas_own_in_recorded_conversations(
     intent, entities and text). Each step of a form takes the previous step back from the
     applied events, so the replay goes back to an earlier action at every form message."""
     domain, _ = conversations
-    original = rasa_own("states_for_tracker_history", Domain.states_for_tracker_history)
     recorded = json.loads((ROOT / "tests/bot/recorded_conversations.json").read_text())
     rewound_to: list[int] = []
     rewind = rasa_patches._Replay.rewind
@@ -668,12 +675,7 @@ def test_resumed_states_are_rasas_own_in_recorded_conversations(
                 event.hide_rule_turn = True  # as in the test above
             tracker.update(event)
             for omit, ignore in ((False, False), (False, True), (True, True)):
-                expected = original(
-                    domain, tracker, omit_unset_slots=omit,
-                    ignore_rule_only_turns=ignore, rule_only_data=rule_only,
-                )  # fmt: skip
-                resumed = rasa_patches.resumed_states(domain, tracker, omit, ignore, rule_only)
-                assert resumed == expected
+                resumed_as_rasa(domain, tracker, omit, ignore, rule_only)
                 compared += 1
     assert compared > 2_000
     assert len([at for at in rewound_to if at > 0]) > 50
@@ -697,8 +699,7 @@ def test_resumed_states_start_anew_when_the_past_changes(
 
     def same(data: dict[str, Any] | None = rule_only) -> None:
         for ignore in (False, True):
-            expected = original(domain, tracker, ignore_rule_only_turns=ignore, rule_only_data=data)
-            assert rasa_patches.resumed_states(domain, tracker, False, ignore, data) == expected
+            resumed_as_rasa(domain, tracker, False, ignore, data)
 
     events = list(source.events)
     for event in events[:60]:
