@@ -55,11 +55,11 @@ class with its own pickling methods is still copied by ``copy.copy``'s general w
 
 **The rules look at the last turns only.** For every prediction the ``RulePolicy`` computes
 the dialogue state of every turn of the conversation, and a rule is checked against the
-turns from the end only as far back as it is long. The states of the turns before the
-longest rule of the model are now not computed for it: the same rules match. The events
-of the conversation are replayed only as far as the next section says (Rasa's debug log of
-the RulePolicy shows those last states only). Policies that learn from stories
-(``MemoizationPolicy``) still get every state.
+turns from the end only as far back as it is long. It now gets only the states of as many
+last turns as the longest rule of the model has: the same rules match, and only those
+states are copied for it (the states themselves are computed once per turn, next section;
+Rasa's debug log of the RulePolicy shows those last states only). Policies that learn from
+stories (``MemoizationPolicy``) still get every state.
 
 **A growing conversation's states.** For every prediction the policies computed the dialogue
 state of every turn of the conversation, replaying all its events on a fresh tracker
@@ -513,7 +513,7 @@ def resumed_states(
                 (len(replay.events), len(replay.states), replay.hidden, replay.last_ml_action)
             )
             replay.hidden, replay.last_ml_action = _state_turn(
-                replay, replay.prior, event.hide_rule_turn, replay.states, rule_only_data
+                replay, event.hide_rule_turn, replay.states, rule_only_data
             )
         replay.prior.update(event)
         replay.events.append(event)
@@ -523,7 +523,7 @@ def resumed_states(
         kept = replay.states[max(len(replay.states) - turns + 1, 0) :] if turns > 1 else []
     states = [_state_copy(state) for state in kept]
     # The state after the last event: as Rasa's generate_all_prior_trackers' last item.
-    _state_turn(replay, replay.prior, False, states, rule_only_data)
+    _state_turn(replay, False, states, rule_only_data)
     return states
 
 
@@ -534,17 +534,16 @@ def _state_copy(state: dict[str, Any]) -> dict[str, Any]:
 
 def _state_turn(
     replay: _Replay,
-    prior: Any,
     hide_rule_turn: bool,
     states: list[dict[str, Any]],
     rule_only_data: dict[str, Any] | None,
 ) -> tuple[bool, dict[str, Any] | None]:
     """One pass of the loop in Rasa's ``Domain.states_for_tracker_history`` (3.6): appends
-    the state of ``prior`` to ``states`` unless the turn is hidden; returns the loop's
-    variables after it (the replay's own are left as they are)."""
+    the state of the replayed tracker to ``states`` unless the turn is hidden; returns the
+    loop's variables after it (the replay's own are left as they are)."""
     from rasa.shared.core.constants import PREVIOUS_ACTION
 
-    domain = replay.domain
+    domain, prior = replay.domain, replay.prior
     omit_unset_slots, ignore_rule_only_turns = replay.options[:2]
     hidden, last_ml_action = replay.hidden, replay.last_ml_action
     if ignore_rule_only_turns:
