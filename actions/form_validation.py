@@ -26,7 +26,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.forms import FORM_FAILURES, REQUESTED_SLOT, answers, find_field, get_registry
 from actions.handoff import hand_off
-from actions.knowledge import ASPECTS
+from actions.knowledge import ASPECTS, ActionServiceKnowledge
 from forms import Field, FormContext, FormSpec, InvalidAnswer, normalize
 from forms.answers import check_against, fold
 
@@ -68,6 +68,33 @@ OTHER_THAN_ANSWERS = frozenset(
 FAILURES_BEFORE_HANDOFF = 3
 # Actions that may run between the citizen's answer and its validation.
 _BETWEEN = {"action_listen", "action_session_start", "action_extract_slots"}
+
+
+# In a form, a question that the NLU finds about as likely off-topic as a question about a
+# service ("Was kostet ein Essen?" while registering a child for school lunch) is taken as
+# one about the form's service: the citizen is on that topic. "About as likely": the
+# aspect's confidence is within this much of the out-of-scope one.
+AMBIGUITY = 0.1
+# The aspects answered for the form's service itself (an office's hours or place are not
+# guessed from an off-topic-sounding question).
+SERVICE_ASPECTS = frozenset({"fees", "documents", "processing_time", "info"})
+
+
+def question_about_the_service(message: dict[str, Any]) -> str | None:
+    """The aspect of the form's service that an ambiguous question asks about, if any."""
+    text = str(message.get("text") or "")
+    ranking = message.get("intent_ranking") or []
+    if not text.rstrip().endswith("?") or not ranking:
+        return None
+    top = ranking[0]
+    if top.get("name") != "out_of_scope":
+        return None
+    for other in ranking[1:]:
+        aspect = ASPECTS.get(str(other.get("name")))
+        if aspect is not None:
+            close = float(top.get("confidence") or 0) - float(other.get("confidence") or 0)
+            return aspect if aspect in SERVICE_ASPECTS and close < AMBIGUITY else None
+    return None
 
 
 def looks_like_question(text: str) -> bool:
@@ -169,7 +196,20 @@ class SpecFormValidation(FormValidationAction, ABC):
         given = answers(spec, tracker)
         events: list[EventType] = []
         requested = registry.field_of_slot(tracker.get_slot(REQUESTED_SLOT))
-        if requested and requested[0].id == spec.id and is_fresh_answer(tracker, spec.form_name):
+        fresh = (
+            requested is not None
+            and requested[0].id == spec.id
+            and is_fresh_answer(tracker, spec.form_name)
+        )
+        aspect = question_about_the_service(tracker.latest_message) if fresh else None
+        if aspect and tracker.get_slot("service"):
+            # Answered here; the same question comes again below, no failure counted. The
+            # requested slot is set (to nothing), or Rasa would reject the form's turn and
+            # drop this answer.
+            service = str(tracker.get_slot("service"))
+            await ActionServiceKnowledge().answer_about(dispatcher, service, aspect)
+            events.append(SlotSet(str(tracker.get_slot(REQUESTED_SLOT)), None))
+        elif requested and fresh:
             item = spec.field(requested[1])
             try:
                 text = str(tracker.latest_message.get("text") or "")

@@ -32,6 +32,7 @@ from actions.forms import get_registry, start_events
 from actions.handoff import AlwaysHuman, hand_off, load_always_human
 from actions.opening_hours import opening_status_text
 from actions.settings import get_settings
+from forms.answers import fold
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,8 @@ class ActionServiceKnowledge(Action):
         # NLU and the backend's search can tell) is a follow-up about the service so far.
         if service_named:
             candidates = await self._services(service_named, text)
+            if len(candidates) == 1 and text:
+                candidates = [await self._named_in_words(text, candidates[0])]
         elif tracker.active_loop and tracker.get_slot("service"):
             # "Was kostet die Bewerbung?" while filling in a form is about that form.
             candidates = await self._services(str(tracker.get_slot("service")), "")
@@ -170,6 +173,35 @@ class ActionServiceKnowledge(Action):
             return [SlotSet("service", None), SlotSet("pending_aspect", aspect)]
         dispatcher.utter_message(response="utter_ask_which_service")
         return [SlotSet("pending_aspect", aspect)]
+
+    async def answer_about(
+        self, dispatcher: CollectingDispatcher, slug: str, aspect: str
+    ) -> list[EventType]:
+        """Answers ``aspect`` of the service ``slug`` (a question in the middle of its form)."""
+        try:
+            service = await self.client.service(slug)
+        except (BackendUnavailable, NotFound, TooManyAttempts) as error:
+            logger.warning("catalogue not available: %s", error)
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return []
+        await self._service_answer(dispatcher, aspect, service)
+        return []
+
+    async def _named_in_words(self, text: str, guessed: Service) -> Service:
+        """The service whose official name the citizen wrote, over the NLU's guess.
+
+        The NLU knows the services of its training data; the backend's catalogue may have
+        more ("Baumfällgenehmigung", added without retraining, is not "Baugenehmigung").
+        When the citizen writes a service's official name and not the guessed one's, the
+        written name wins.
+        """
+        words = f" {fold(text)} "
+        if f" {fold(guessed.name)} " in words:
+            return guessed
+        found = await self.client.find_services(text)
+        if found and found[0].slug != guessed.slug and f" {fold(found[0].name)} " in words:
+            return found[0]
+        return guessed
 
     async def _services(self, named: str, text: str) -> list[Service]:
         """The service the NLU named (a slug after synonym mapping, or the citizen's words)."""

@@ -17,12 +17,14 @@ TRAINING_DATA = [Path("data/nlu"), Path("data/rules"), Path("data/stories")]
 # The spaCy pipeline is built by this script; its tokens and lemmas are model input. Its
 # meta.json says which base it was built on (blank "de" or de_core_news_sm).
 LANGUAGE = Path("bot/language/build_spacy.py")
+# The code of GovBot's own NLU components trains and stores their part of the model.
+COMPONENTS = [Path("bot/language/linear.py")]
 LANGUAGE_META = Path("var/spacy/de_govbot/meta.json")
 MODEL_DIR = Path("models")
 
 
 def inputs(root: Path = ROOT) -> list[Path]:
-    files = [root / CONFIG, root / LANGUAGE]
+    files = [root / CONFIG, root / LANGUAGE, *(root / path for path in COMPONENTS)]
     if (root / LANGUAGE_META).exists():
         files.append(root / LANGUAGE_META)
     for folder in [DOMAIN, *TRAINING_DATA]:

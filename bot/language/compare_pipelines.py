@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.evaluate import entity_reports
 from bot.model import ROOT
 from bot.reporting import replace_block
 
@@ -54,13 +55,15 @@ def read_result(config: Path, out: Path) -> Result:
     """The measurements a finished cross-validation left in ``out``."""
     seconds = float((out / "seconds.txt").read_text())
     intents = json.loads((out / "intent_report.json").read_text())
-    entities = json.loads((out / "DIETClassifier_report.json").read_text())
+    entities = entity_reports(out)
     first_line = config.read_text(encoding="utf-8").splitlines()[0]
     return Result(
         name=config.stem,
         description=first_line.removeprefix("# Candidate:").strip(),
         intent_accuracy=intents["accuracy"],
         intent_macro_f1=intents["macro avg"]["f1-score"],
+        # 0 for a pipeline whose service comes from the ServiceClassifier (no spans):
+        # `make eval` scores that per message.
         service_f1=entities.get("service", {}).get("f1-score", 0.0),
         department_f1=entities.get("department", {}).get("f1-score", 0.0),
         seconds=seconds,

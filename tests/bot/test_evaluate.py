@@ -263,3 +263,57 @@ def test_messages_that_got_through_are_told_apart_by_what_the_bot_answers(
     intent: str, kind: str
 ) -> None:
     assert evaluate.answer_kind(intent) == kind
+
+
+def test_the_service_is_scored_per_message_by_its_values() -> None:
+    examples = [
+        ("Was kostet ein Pass?", frozenset({"reisepass"})),
+        ("Ich ziehe um", frozenset({"wohnsitz-ummelden"})),
+        ("Hallo", frozenset()),
+        ("Hund und Pass", frozenset({"hundeanmeldung", "reisepass"})),
+        ("Wie spät ist es?", frozenset()),
+    ]
+    predicted = [
+        frozenset({"reisepass"}),  # right
+        frozenset(),  # missed
+        frozenset(),  # right: no service
+        frozenset({"reisepass"}),  # one of two
+        frozenset({"sperrmuell"}),  # named where none was
+    ]
+    score = evaluate.score_services(examples, predicted)
+    assert (score.true_positives, score.false_positives, score.false_negatives) == (2, 1, 2)
+    assert score.precision == 2 / 3
+    assert score.recall == 0.5
+    assert score.f1 == 4 / 7
+    assert [d[0] for d in score.differences] == [
+        "Ich ziehe um",
+        "Hund und Pass",
+        "Wie spät ist es?",
+    ]
+    assert score.differences[1] == ("Hund und Pass", "hundeanmeldung, reisepass", "reisepass")
+    empty = evaluate.score_services([], [])
+    assert (empty.precision, empty.recall, empty.f1) == (0.0, 0.0, 0.0)
+
+
+def report(accuracy: float, service_f1_counts: tuple[int, int, int]) -> evaluate.Report:
+    tp, fp, fn = service_f1_counts
+    return evaluate.Report(
+        title="held out",
+        intents={"accuracy": accuracy},
+        entities={},
+        services=evaluate.ServiceScore(100, tp, fp, fn),
+    )
+
+
+def test_the_gates_fail_below_their_numbers_and_name_what_failed() -> None:
+    good = report(evaluate.GATE_INTENT_ACCURACY, (99, 1, 1))
+    assert evaluate.check(good, []) == []
+    worse = report(evaluate.GATE_INTENT_ACCURACY - 0.001, (80, 10, 10))
+    failed = evaluate.check(worse, [])
+    assert len(failed) == 2
+    assert failed[0].startswith("intent accuracy")
+    assert failed[1] == f"service F1 0.889 < {evaluate.GATE_SERVICE_F1}"
+    # A report without a service score fails the service gate rather than passing it.
+    assert evaluate.check(evaluate.Report("x", {"accuracy": 1.0}, {}), []) == [
+        f"service F1 0.000 < {evaluate.GATE_SERVICE_F1}"
+    ]

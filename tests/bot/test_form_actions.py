@@ -477,6 +477,63 @@ async def test_a_question_in_a_form_is_about_the_forms_service(domain: dict[str,
     assert not any(isinstance(e, dict) and e.get("event") == "followup" for e in events)
 
 
+def ambiguous(text: str, second: str, gap: float, slots: dict[str, Any]) -> Tracker:
+    t = tracker(text, "out_of_scope", 0.5, slots=slots)
+    t.latest_message["intent_ranking"] = [
+        {"name": "out_of_scope", "confidence": 0.5},
+        {"name": second, "confidence": 0.5 - gap},
+        {"name": "greet", "confidence": 0.01},
+    ]
+    return t
+
+
+async def test_a_question_between_off_topic_and_the_service_is_about_the_form(
+    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = {
+        "slug": "bewohnerparkausweis",
+        "name": "Bewohnerparkausweis",
+        "description": "…",
+        "eligibility": None,
+        "fees": "30,70 € pro Jahr",
+        "documents": [],
+        "processing_time": None,
+        "legal_basis": None,
+        "department": {"slug": "strassenverkehrsamt", "name": "Straßenverkehrsamt"},
+        "online_form": "bewohnerparkausweis",
+        "online_form_url": None,
+    }
+    client, seen = backend_stub({"/api/v1/services/bewohnerparkausweis": service})
+    monkeypatch.setattr("actions.knowledge.shared_client", lambda: client)
+    slots = {
+        **filled(vorname="Anna"),
+        "service": "bewohnerparkausweis",
+        "requested_slot": slot("nachname"),
+    }
+    # Off-topic or a fee question about the form's service: the form's topic decides.
+    events, messages = await validate(
+        ambiguous("Was kostet so ein Ding?", "ask_fees", 0.05, slots), domain
+    )
+    assert messages[0] == "Bewohnerparkausweis – Gebühren: 30,70 € pro Jahr"
+    assert seen == ["/api/v1/services/bewohnerparkausweis"]
+    # Not taken as the surname, no failure counted; the same question comes again. The
+    # requested slot is set to nothing: without a slot event Rasa rejects the form's turn.
+    assert SlotSet(slot("nachname"), None) in events
+    assert not any(isinstance(e, dict) and e.get("name") == "form_failures" for e in events)
+    assert events[-1] == SlotSet("requested_slot", slot("nachname"))
+
+    # Clearly off-topic, or not a question: no answer about the service.
+    for t in (
+        ambiguous("Was kostet so ein Ding?", "ask_fees", 0.3, slots),
+        ambiguous("so ein Ding kostet was", "ask_fees", 0.05, slots),
+        ambiguous("Wo ist so ein Ding?", "ask_location", 0.05, slots),
+    ):
+        seen.clear()
+        events, messages = await validate(t, domain)
+        assert seen == []
+        assert not any("Gebühren" in m for m in messages)
+
+
 async def test_an_end_date_before_the_start_is_asked_again(domain: dict[str, Any]) -> None:
     action = next(a for a in VALIDATION_ACTIONS if a.spec_id == "sondernutzungserlaubnis")()
     t = tracker(

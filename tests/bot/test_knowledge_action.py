@@ -294,3 +294,37 @@ async def test_an_office_the_nlu_missed_is_found_in_the_words(domain: dict[str, 
     )  # fmt: skip
     assert texts[0].startswith("Öffnungszeiten Standesamt:")
     assert SlotSet("department", "standesamt") in events
+
+
+async def test_a_service_named_in_the_citizens_words_wins_over_the_nlus_guess(
+    domain: dict[str, Any],
+) -> None:
+    # The NLU was trained before "Baumfällgenehmigung" came into the catalogue and guesses
+    # the service it knows that looks most alike.
+    building = {**PASS, "slug": "baugenehmigung", "name": "Baugenehmigung", "fees": "ab 1.000 €"}
+    trees = {**PASS, "slug": "baumfaellgenehmigung", "name": "Baumfällgenehmigung",
+             "fees": "ab 40,00 €"}  # fmt: skip
+    text = "Was kostet eine Baumfällgenehmigung?"
+    client, seen = backend_stub(
+        {
+            "/api/v1/services/baugenehmigung": building,
+            f"/api/v1/services?{httpx.QueryParams({'q': text})}": [trees],
+        }
+    )
+    guessed = [{"entity": "service", "value": "baugenehmigung", "extractor": "ServiceClassifier"}]
+    dispatcher = CollectingDispatcher()
+    events = await ActionServiceKnowledge(client).run(
+        dispatcher, make_tracker(text, "ask_fees", entities=guessed), domain
+    )
+    assert render(dispatcher.messages[0], domain).startswith("Baumfällgenehmigung – Gebühren")
+    assert SlotSet("service", "baumfaellgenehmigung") in events
+
+    # The guessed service's own name in the message: no search, the guess stands.
+    client, seen = backend_stub({"/api/v1/services/baugenehmigung": building})
+    dispatcher = CollectingDispatcher()
+    await ActionServiceKnowledge(client).run(
+        dispatcher, make_tracker("Was kostet die Baugenehmigung?", "ask_fees", entities=guessed),
+        domain,
+    )  # fmt: skip
+    assert render(dispatcher.messages[0], domain).startswith("Baugenehmigung – Gebühren")
+    assert seen == ["/api/v1/services/baugenehmigung"]
