@@ -198,7 +198,11 @@ class ActionServiceKnowledge(Action):
         words = f" {fold(text)} "
         if f" {fold(guessed.name)} " in words:
             return guessed
-        found = await self.client.find_services(text)
+        try:
+            found = await self.client.find_services(text)
+        except (BackendUnavailable, NotFound, TooManyAttempts) as error:
+            logger.warning("search not available, the NLU's service stands: %s", error)
+            return guessed
         if found and found[0].slug != guessed.slug and f" {fold(found[0].name)} " in words:
             return found[0]
         return guessed
