@@ -99,8 +99,13 @@ test-nlu: train ## the held-out NLU test file must pass the CI gates (bot/evalua
 	$(BOT_PY) -m bot.evaluate --held-out-only --check
 
 .PHONY: eval
-eval: train ## NLU report (held-out file, cross-validation, out-of-scope rejection) into docs/eval/
+eval: train ## NLU report (held-out file, cross-validation, out-of-scope rejection, blind end to end) into docs/eval/
 	$(BOT_PY) -m bot.evaluate --output docs/eval
+	$(BOT_PY) -m tests.eval.end_to_end --output docs/eval
+
+.PHONY: eval-end-to-end
+eval-end-to-end: train ## the blind set through the running bot: what citizens get (block in docs/eval/README.md)
+	$(BOT_PY) -m tests.eval.end_to_end --output docs/eval
 
 .PHONY: eval-oos
 eval-oos: train ## only the out-of-scope rejection section of docs/eval/README.md (a few minutes)
