@@ -122,6 +122,12 @@ class ActionServiceKnowledge(Action):
             candidates = await self.client.find_services(text) if text else []
             if not candidates and tracker.get_slot("service"):
                 candidates = await self._services(str(tracker.get_slot("service")), "")
+            elif not candidates:
+                # Not sure enough to answer: the services the NLU found plausible are
+                # offered ("Welche Leistung meinen Sie?"), never answered.
+                plausible = await self._plausible(tracker)
+                if plausible:
+                    return self._ask_which(dispatcher, aspect, plausible)
 
         if len(candidates) == 1:
             service = candidates[0]
@@ -186,6 +192,16 @@ class ActionServiceKnowledge(Action):
             return []
         await self._service_answer(dispatcher, aspect, service)
         return []
+
+    async def _plausible(self, tracker: Tracker) -> list[Service]:
+        """The services of the NLU's ``service_candidates`` that the catalogue has."""
+        found = []
+        for candidate in tracker.latest_message.get("service_candidates") or []:
+            try:
+                found.append(await self.client.service(str(candidate.get("value"))))
+            except NotFound:
+                continue
+        return found
 
     async def _named_in_words(self, text: str, guessed: Service) -> Service:
         """The service whose official name the citizen wrote, over the NLU's guess.

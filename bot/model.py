@@ -21,12 +21,16 @@ LANGUAGE = Path("bot/language/build_spacy.py")
 COMPONENTS = [Path("bot/language/linear.py")]
 LANGUAGE_META = Path("var/spacy/de_govbot/meta.json")
 MODEL_DIR = Path("models")
+CATALOGUE_SERVICES = Path("data/catalogue/services.yml")
 
 
 def inputs(root: Path = ROOT) -> list[Path]:
     files = [root / CONFIG, root / LANGUAGE, *(root / path for path in COMPONENTS)]
     if (root / LANGUAGE_META).exists():
         files.append(root / LANGUAGE_META)
+    # The catalogue's service texts train the ServiceClassifier (bot/language/linear.py).
+    if (root / CATALOGUE_SERVICES).exists():
+        files.append(root / CATALOGUE_SERVICES)
     for folder in [DOMAIN, *TRAINING_DATA]:
         files.extend(sorted((root / folder).rglob("*.yml")))
     return files

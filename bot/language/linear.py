@@ -30,9 +30,13 @@ trainings give the same predictions (``python -m bot.language.reproducibility``)
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -61,6 +65,9 @@ MODEL_FILE = "linear.skops"
 WORD = r"(?u)\b\w+\b"
 # The class of messages that name no service.
 NO_SERVICE = "-"
+# The parse result's list of plausible services (ServiceClassifier).
+CANDIDATES = "service_candidates"
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 
 def normalise(text: str) -> str:
@@ -222,13 +229,34 @@ class LinearIntentClassifier(_LinearComponent, IntentClassifier):
         return messages
 
 
-def service_labels(training_data: TrainingData, entity: str) -> tuple[list[str], list[str]]:
+def catalogue_texts(path: Path) -> list[tuple[str, str]]:
+    """(text, slug) from the catalogue: each service's name and each sentence of its
+    description and eligibility, so that a service is understood from what the city says
+    about it, also without hand-written examples."""
+    if not path.exists():
+        return []
+    entries = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("services") or []
+    texts = []
+    for entry in entries:
+        slug = str(entry["slug"])
+        texts.append((str(entry["name"]), slug))
+        for field in ("description", "eligibility"):
+            for sentence in SENTENCE_END.split(str(entry.get(field) or "")):
+                if len(sentence.split()) >= 3:
+                    texts.append((sentence.strip(), slug))
+    return texts
+
+
+def service_labels(
+    training_data: TrainingData, entity: str, catalogue: Sequence[tuple[str, str]] = ()
+) -> tuple[list[str], list[str]]:
     """Texts and the service each names (``NO_SERVICE`` for none), for training.
 
     Every example with an intent counts: one that annotates the entity teaches its value
     (synonyms resolved, as the EntitySynonymMapper would), one that does not teaches "no
     service". Each synonym of a service value ("Anwohnerparkausweis" for
-    "bewohnerparkausweis") is an example of that service too.
+    "bewohnerparkausweis") is an example of that service too, and so are the catalogue's
+    texts about it (``catalogue_texts``).
     """
     synonyms = {key.casefold(): value for key, value in training_data.entity_synonyms.items()}
     texts: list[str] = []
@@ -245,11 +273,15 @@ def service_labels(training_data: TrainingData, entity: str) -> tuple[list[str],
         values = [synonyms.get(v.casefold(), v) for v in values]
         texts.append(text)
         labels.append(values[0] if values else NO_SERVICE)
-    named = set(labels) - {NO_SERVICE}
+    known = {slug for _, slug in catalogue}
+    named = (set(labels) - {NO_SERVICE}) | known
     for synonym, value in sorted(training_data.entity_synonyms.items()):
         if value in named:
             texts.append(synonym)
             labels.append(value)
+    for text, slug in catalogue:
+        texts.append(text)
+        labels.append(slug)
     return texts, labels
 
 
@@ -259,15 +291,25 @@ class ServiceClassifier(_LinearComponent, EntityExtractorMixin):
 
     Replaces whatever the extractors before it found for that entity: a message gets the
     service the classifier is at least ``threshold`` sure of, or none (then the action asks
-    the backend's search, and asks back when that is unclear).
+    the backend's search, and asks back when that is unclear). The services it gives at
+    least ``candidate_threshold`` (at most ``candidates``, surest first) are in the parse
+    result as ``service_candidates``: what "Welche Leistung meinen Sie?" offers.
     """
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**DEFAULTS, "entity": "service", "threshold": 0.4}
+        return {
+            **DEFAULTS,
+            "entity": "service",
+            "threshold": 0.4,
+            "candidate_threshold": 0.1,
+            "candidates": 3,
+            "catalogue": "data/catalogue/services.yml",
+        }
 
     def train(self, training_data: TrainingData) -> Resource:
-        return self._train(*service_labels(training_data, self.config["entity"]))
+        catalogue = catalogue_texts(Path(self.config["catalogue"]))
+        return self._train(*service_labels(training_data, self.config["entity"], catalogue))
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self.model is None:
@@ -278,6 +320,12 @@ class ServiceClassifier(_LinearComponent, EntityExtractorMixin):
             kept = [
                 e for e in message.get(ENTITIES) or [] if e.get(ENTITY_ATTRIBUTE_TYPE) != entity
             ]
+            candidates = [
+                {"value": name, "confidence": confidence}
+                for name, confidence in ranking
+                if name != NO_SERVICE and confidence >= self.config["candidate_threshold"]
+            ][: self.config["candidates"]]
+            message.set(CANDIDATES, candidates, add_to_output=True)
             value, confidence = ranking[0]
             if value != NO_SERVICE and confidence >= self.config["threshold"]:
                 text = message.get(TEXT) or ""

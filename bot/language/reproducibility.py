@@ -31,6 +31,7 @@ from bot.language.linear import (
     NO_SERVICE,
     LinearIntentClassifier,
     ServiceClassifier,
+    catalogue_texts,
     fit,
     normalise,
     service_labels,
@@ -84,7 +85,8 @@ def run(seed: int, nlu: Path = ROOT / TRAINING_DATA[0]) -> Run:
     ]
 
     service_config = {**component_config("ServiceClassifier"), "random_seed": seed}
-    services = fit(service_config, *service_labels(training, service_config["entity"]))
+    catalogue = catalogue_texts(ROOT / service_config["catalogue"])
+    services = fit(service_config, *service_labels(training, service_config["entity"], catalogue))
     service_probabilities = services.predict_proba([normalise(t) for t in texts])
     digest.update(np.ascontiguousarray(service_probabilities).tobytes())
     predicted = []

@@ -328,3 +328,26 @@ async def test_a_service_named_in_the_citizens_words_wins_over_the_nlus_guess(
     )  # fmt: skip
     assert render(dispatcher.messages[0], domain).startswith("Baugenehmigung – Gebühren")
     assert seen == ["/api/v1/services/baugenehmigung"]
+
+
+async def test_plausible_services_are_offered_not_answered(domain: dict[str, Any]) -> None:
+    client, _ = backend_stub({PASS_URL: PASS, "/api/v1/services/bewohnerparkausweis": PARKING})
+    t = make_tracker("ich brauch da so ein papier vom amt, was kostet das", "ask_fees")
+    t.latest_message["service_candidates"] = [
+        {"value": "reisepass", "confidence": 0.3},
+        {"value": "gibt-es-nicht", "confidence": 0.2},  # not in the catalogue (any more)
+        {"value": "bewohnerparkausweis", "confidence": 0.15},
+    ]
+    dispatcher = CollectingDispatcher()
+    events = await ActionServiceKnowledge(client).run(dispatcher, t, domain)
+    [asked] = dispatcher.messages
+    assert asked["response"] == "utter_ask_which_service"
+    assert [b["title"] for b in asked["buttons"]] == ["Reisepass", "Bewohnerparkausweis"]
+    assert SlotSet("pending_aspect", "fees") in events
+
+    # A topic of the conversation so far is kept for a follow-up, as before.
+    t = make_tracker("und was kostet das", "ask_fees", slots={"service": "reisepass"})
+    t.latest_message["service_candidates"] = [{"value": "bewohnerparkausweis", "confidence": 0.2}]
+    dispatcher = CollectingDispatcher()
+    await ActionServiceKnowledge(client).run(dispatcher, t, domain)
+    assert render(dispatcher.messages[0], domain).startswith("Reisepass – Gebühren")

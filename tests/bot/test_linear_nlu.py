@@ -19,6 +19,7 @@ from bot.language.linear import (
     NO_SERVICE,
     LinearIntentClassifier,
     ServiceClassifier,
+    catalogue_texts,
     service_labels,
 )
 from bot.language.reproducibility import component_config
@@ -169,3 +170,36 @@ def test_training_gives_the_same_probabilities_with_any_threads_and_hash_seed() 
     one = digests("1", "1")
     assert len(one) == 1
     assert digests("2", "2") == one
+
+
+CATALOGUE = """
+services:
+  - slug: baumfaellgenehmigung
+    name: Baumfällgenehmigung
+    description: >-
+      Wer auf seinem Grundstück einen geschützten Baum fällen oder stark zurückschneiden
+      will, braucht vorher eine Genehmigung. Das gilt für Laubbäume und Nadelbäume ab einem
+      Stammumfang von 80 Zentimetern.
+    eligibility: Den Antrag stellen Eigentümer des Grundstücks oder Mieter mit ihrer Zustimmung.
+"""
+
+
+def test_a_service_only_in_the_catalogue_is_learned_from_its_texts(tmp_path: Path) -> None:
+    catalogue = tmp_path / "services.yml"
+    catalogue.write_text(CATALOGUE, encoding="utf-8")
+    texts = catalogue_texts(catalogue)
+    assert ("Baumfällgenehmigung", "baumfaellgenehmigung") in texts
+    assert sum(1 for _, slug in texts if slug == "baumfaellgenehmigung") == 4  # name, 3 sentences
+    assert catalogue_texts(tmp_path / "missing.yml") == []
+
+    classifier = trained(
+        ServiceClassifier, tmp_path, catalogue=str(catalogue), threshold=0.3, candidates=2
+    )
+    [parsed] = classifier.process(
+        [message("muss ich das amt fragen, bevor ich einen baum auf meinem grundstück fälle?")]
+    )
+    assert [e["value"] for e in parsed.get("entities")] == ["baumfaellgenehmigung"]
+    candidates = parsed.get("service_candidates")
+    assert candidates[0]["value"] == "baumfaellgenehmigung"
+    assert len(candidates) <= 2
+    assert all(c["confidence"] >= 0.1 for c in candidates)

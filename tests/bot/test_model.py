@@ -18,7 +18,9 @@ def project(tmp_path: Path) -> Path:
         shutil.copytree(ROOT / folder, tmp_path / folder)
     (tmp_path / "bot" / "language").mkdir(parents=True)
     (tmp_path / model.LANGUAGE_META).parent.mkdir(parents=True)
-    for file in [model.CONFIG, model.LANGUAGE, model.LANGUAGE_META, *model.COMPONENTS]:
+    (tmp_path / model.CATALOGUE_SERVICES).parent.mkdir(parents=True)
+    for file in [model.CONFIG, model.LANGUAGE, model.LANGUAGE_META, *model.COMPONENTS,
+                 model.CATALOGUE_SERVICES]:  # fmt: skip
         shutil.copy(ROOT / file, tmp_path / file)
     return tmp_path
 
@@ -34,6 +36,7 @@ def test_unchanged_files_give_the_same_model(project: Path) -> None:
     "changed",
     ["bot/config.yml", "bot/domain/_shared.yml", "data/nlu/chitchat.yml",
      "data/rules/chitchat.yml", "bot/language/build_spacy.py", "bot/language/linear.py",
+     "data/catalogue/services.yml",
      "var/spacy/de_govbot/meta.json"],
 )  # fmt: skip
 def test_any_input_change_gives_a_new_model(project: Path, changed: str) -> None:
