@@ -39,6 +39,22 @@ SELF_HELD = {
 }
 
 
+# The catalogue's answer for the form's service, as the backend gives it.
+PARKING_SERVICE = {
+    "slug": "bewohnerparkausweis",
+    "name": "Bewohnerparkausweis",
+    "description": "…",
+    "eligibility": None,
+    "fees": "30,70 € pro Jahr",
+    "documents": [],
+    "processing_time": None,
+    "legal_basis": None,
+    "department": {"slug": "strassenverkehrsamt", "name": "Straßenverkehrsamt"},
+    "online_form": "bewohnerparkausweis",
+    "online_form_url": None,
+}
+
+
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("ACTIONS_FIXED_NOW", "2026-12-02T10:00:00+01:00")
@@ -449,20 +465,7 @@ async def test_applying_for_a_service_with_a_form_starts_it(domain: dict[str, An
 
 
 async def test_a_question_in_a_form_is_about_the_forms_service(domain: dict[str, Any]) -> None:
-    service = {
-        "slug": "bewohnerparkausweis",
-        "name": "Bewohnerparkausweis",
-        "description": "…",
-        "eligibility": None,
-        "fees": "30,70 € pro Jahr",
-        "documents": [],
-        "processing_time": None,
-        "legal_basis": None,
-        "department": {"slug": "strassenverkehrsamt", "name": "Straßenverkehrsamt"},
-        "online_form": "bewohnerparkausweis",
-        "online_form_url": None,
-    }
-    client, seen = backend_stub({"/api/v1/services/bewohnerparkausweis": service})
+    client, seen = backend_stub({"/api/v1/services/bewohnerparkausweis": PARKING_SERVICE})
     t = tracker(
         "Was kostet die Bewerbung?",
         "ask_fees",
@@ -490,20 +493,7 @@ def ambiguous(text: str, second: str, gap: float, slots: dict[str, Any]) -> Trac
 async def test_a_question_between_off_topic_and_the_service_is_about_the_form(
     domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    service = {
-        "slug": "bewohnerparkausweis",
-        "name": "Bewohnerparkausweis",
-        "description": "…",
-        "eligibility": None,
-        "fees": "30,70 € pro Jahr",
-        "documents": [],
-        "processing_time": None,
-        "legal_basis": None,
-        "department": {"slug": "strassenverkehrsamt", "name": "Straßenverkehrsamt"},
-        "online_form": "bewohnerparkausweis",
-        "online_form_url": None,
-    }
-    client, seen = backend_stub({"/api/v1/services/bewohnerparkausweis": service})
+    client, seen = backend_stub({"/api/v1/services/bewohnerparkausweis": PARKING_SERVICE})
     monkeypatch.setattr("actions.knowledge.shared_client", lambda: client)
     slots = {
         **filled(vorname="Anna"),
