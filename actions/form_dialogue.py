@@ -47,6 +47,7 @@ from actions.forms import (
     summary_text,
 )
 from forms import FormSpec
+from forms.answers import fold, parse_yes_no
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,28 @@ def service_of(spec: FormSpec, tracker: Tracker) -> str | None:
 
 def _intent(tracker: Tracker) -> str:
     return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+# Words that say "stop" outright, besides a plain yes (forms.answers.parse_yes_no).
+CANCEL_WORDS = frozenset({"abbrechen", "abbruch", "stopp", "stop", "beenden", "loeschen"})
+NEGATIONS = frozenset({"nicht", "nein", "kein", "keine", "nee", "ne", "noe"})
+
+
+def confirms_cancel(tracker: Tracker) -> bool:
+    """Whether the citizen said an explicit yes to deleting the answers.
+
+    The NLU's intent alone is not enough: a surname given again ("Koch") may look like a
+    yes or a stop to it, and deleting the answers cannot be undone. The button's payload, a
+    yes ("ja", "ja bitte") or a stop word ("abbrechen") without a no count.
+    """
+    text = str(tracker.latest_message.get("text") or "").strip()
+    if text.startswith("/affirm"):
+        return True
+    said = parse_yes_no(text)
+    if said is not None:
+        return said
+    words = set(fold(text).split())
+    return bool(words & CANCEL_WORDS) and not words & NEGATIONS
 
 
 def _named_field(spec: FormSpec, tracker: Tracker) -> str | None:
@@ -158,7 +181,7 @@ class ActionFormStep(Action):
             return self._during_form(dispatcher, tracker, spec, intent)
         stage = tracker.get_slot(FORM_STAGE)
         if stage == CANCEL_PENDING:
-            return self._confirming_cancel(dispatcher, spec, intent)
+            return self._confirming_cancel(dispatcher, tracker, spec, intent)
         if intent in ("cancel", "goodbye"):
             return self._ask_cancel(dispatcher, spec)
         if stage == CHOOSE_FIELD:
@@ -194,9 +217,9 @@ class ActionFormStep(Action):
         return [SlotSet(FORM_ID, spec.id), SlotSet(FORM_STAGE, CANCEL_PENDING)]
 
     def _confirming_cancel(
-        self, dispatcher: CollectingDispatcher, spec: FormSpec, intent: str
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, spec: FormSpec, intent: str
     ) -> list[EventType]:
-        if intent in ("affirm", "cancel"):
+        if intent in ("affirm", "cancel") and confirms_cancel(tracker):
             dispatcher.utter_message(response="utter_form_cancelled")
             return clear_events(spec)
         if intent == "deny":

@@ -119,7 +119,14 @@ def understand(
     text = str(message.get("text") or "")
     intent = message.get("intent") or {}
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
-    if fold(text) in STOP_WORDS or (name == "cancel" and confidence >= STRUCTURED_CONFIDENCE):
+    free = item.type in ("text", "long_text", "name") or (item.type == "choice" and item.other)
+    if fold(text) in STOP_WORDS:
+        raise Interruption
+    # A surname such as "Ende" or "Lange" may look like stopping to the NLU: a free answer of
+    # one or two words stops the form only when it says so in a word of STOP_WORDS.
+    words = fold(text).split()
+    says_stop = not free or len(words) > 2 or bool(set(words) & STOP_WORDS)
+    if name == "cancel" and confidence >= STRUCTURED_CONFIDENCE and says_stop:
         raise Interruption
     if name in LEAVING_INTENTS and confidence >= QUESTION_CONFIDENCE:
         raise Interruption
@@ -139,7 +146,6 @@ def understand(
             return normalize(replace(item, other=False), text, context)
         except InvalidAnswer:
             pass
-    free = item.type in ("text", "long_text", "name") or (item.type == "choice" and item.other)
     if free:
         # "Malerbetrieb Schulz" may look like a request to the NLU; a question does not.
         if interrupting and (question or fold(text) in OTHER_THAN_ANSWERS):

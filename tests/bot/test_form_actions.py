@@ -402,6 +402,37 @@ async def test_stopping_in_the_middle_asks_first(domain: dict[str, Any]) -> None
     assert SlotSet(slot("vorname"), None) not in events
 
 
+async def test_only_an_explicit_yes_deletes_the_answers(domain: dict[str, Any]) -> None:
+    pending = {**filled(vorname="Anna"), "form_stage": "cancel_pending"}
+    # A surname given again at the prompt, whatever the NLU makes of it: nothing is deleted,
+    # the question comes again.
+    for text, intent in (("Koch", "cancel"), ("Ende", "affirm"), ("Lange", "cancel")):
+        t = tracker(text, intent, slots=pending, active_loop=None)
+        events, messages = await step(t, domain)
+        assert SlotSet(slot("vorname"), None) not in events, text
+        assert "wirklich abbrechen?" in messages[0]
+    # The button, a yes or a stop word do delete.
+    for text, intent in (("/affirm", "affirm"), ("ja bitte", "affirm"), ("abbrechen!", "cancel")):
+        t = tracker(text, intent, slots=pending, active_loop=None)
+        events, messages = await step(t, domain)
+        assert SlotSet(slot("vorname"), None) in events, text
+    # "Ja, aber nein" is no yes.
+    t = tracker("ja, aber nicht löschen", "affirm", slots=pending, active_loop=None)
+    events, _ = await step(t, domain)
+    assert SlotSet(slot("vorname"), None) not in events
+
+
+async def test_a_name_that_looks_like_stopping_is_a_name(domain: dict[str, Any]) -> None:
+    asked = {**filled(vorname="Anna"), "requested_slot": slot("nachname")}
+    events, messages = await validate(tracker("Ende", "cancel", 0.8, slots=asked), domain)
+    assert SlotSet(slot("nachname"), "Ende") in events
+    assert messages == []
+    # Saying so in words still stops: the form lets go, the rules ask whether to cancel.
+    for text in ("abbrechen bitte", "das will ich nicht mehr ausfüllen"):
+        events, _ = await validate(tracker(text, "cancel", 0.8, slots=asked), domain)
+        assert events == [], text
+
+
 async def test_nothing_to_cancel_outside_a_form(domain: dict[str, Any]) -> None:
     t = tracker("abbrechen", "cancel", slots={"form_id": None}, active_loop=None)
     events, messages = await step(t, domain)
