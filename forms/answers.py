@@ -138,10 +138,19 @@ _SKIP_WORDS = {
     "habe ich nicht", "habe keine", "habe keinen", "ohne", "weiter", "ueberspringen",
 }  # fmt: skip
 _NAME_LEAD = re.compile(
-    r"^\s*(?:ich\s+hei(?:ß|ss)e|mein\s+name\s+ist|er\s+hei(?:ß|ss)t|sie\s+hei(?:ß|ss)t|"
-    r"(?:der|die|das|mein|meine)\s+\w+\s+hei(?:ß|ss)t|name\s*:)\s*",
+    r"^\s*(?:ich\s+hei(?:ß|ss)e|er\s+hei(?:ß|ss)t|sie\s+hei(?:ß|ss)t|es\s+hei(?:ß|ss)t|"
+    r"(?:der|die|das|mein|meine|unser|unsere|sein|seine|ihr|ihre)\s+\w+\s+hei(?:ß|ss)t|"
+    r"(?:(?:der|die|mein|meine|unser|unsere|sein|seine|ihr|ihre)\s+)?"
+    r"(?:vor|nach|familien|zu|ruf|geburts|mädchen|maedchen)?name(?:n)?\s*(?:ist|lautet|:)|"
+    r"(?:das\s+ist|ich\s+bin)(?:\s+(?:der|die|frau|herr))?)\s*",
     re.IGNORECASE,
 )
+# Words that are never part of a name: a sentence the lead above did not take apart is
+# asked again, never stored as the name.
+_NOT_IN_NAMES = {
+    "ich", "mein", "meine", "ist", "bin", "heisse", "heisst", "lautet", "name", "vorname",
+    "nachname", "familienname", "wohne", "bitte", "danke", "gerne", "gern",
+}  # fmt: skip
 _NAME_OK = re.compile(r"^[^\W\d_]+(?:[ '’.\-]+[^\W\d_]+)*\.?$")
 _NUMBER_WORDS = {
     "null": 0, "kein": 0, "keine": 0, "eins": 1, "ein": 1, "eine": 1, "einen": 1, "zwei": 2,
@@ -193,6 +202,8 @@ def _text(spec_field: Field, text: str) -> str:
 def _name(spec_field: Field, text: str) -> str:
     text = _NAME_LEAD.sub("", text).strip(" .,!")
     if not text or len(text) > 100 or not _NAME_OK.match(text):
+        raise InvalidAnswer(spec_field.hint)
+    if set(fold(text).split()) & _NOT_IN_NAMES:
         raise InvalidAnswer(spec_field.hint)
     return text
 

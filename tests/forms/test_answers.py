@@ -422,14 +422,26 @@ def test_an_amount_below_the_minimum_says_so() -> None:
         ("mein Name ist Anna-Lena Schmidt", "Anna-Lena Schmidt"),
         ("mein Hund heißt Bello", "Bello"),
         ("O'Brien", "O'Brien"),
+        ("Mein Nachname ist Koch", "Koch"),
+        ("mein vorname lautet Jürgen", "Jürgen"),
+        ("Nachname: Lange", "Lange"),
+        ("Das ist Frau Ende", "Ende"),
+        ("ich bin die Maria", "Maria"),
+        ("unser Sohn heißt Ben", "Ben"),
+        ("von der Heide", "von der Heide"),
+        ("Ende", "Ende"),
     ],
 )
 def test_names(answer: str, expected: str) -> None:
     assert ok(make("name"), answer) == expected
 
 
-@pytest.mark.parametrize("answer", ["Anna123", "???", "x" * 120])
+@pytest.mark.parametrize(
+    "answer",
+    ["Anna123", "???", "x" * 120, "also ich heiße eigentlich Koch", "Koch ist mein Name"],
+)
 def test_no_name_gets_the_hint(answer: str) -> None:
+    # A sentence that is not taken apart is asked again, never stored as the name.
     assert refused(make("name"), answer) == "HINWEIS"
 
 
