@@ -8,7 +8,7 @@ from actions.conversation_deletion import ActionDeleteConversation
 from actions.fallback import ActionDefaultAskAffirmation
 from actions.handoff import ActionDefaultFallback, ActionHandoff
 from actions.handoff_contact import ActionHandoffContact, ValidateHandoffContactForm
-from actions.knowledge import ActionServiceKnowledge
+from actions.knowledge import ActionOutOfScope, ActionServiceKnowledge
 from actions.session import ActionSessionStart
 from actions.status import ActionCheckStatus
 
@@ -19,6 +19,7 @@ __all__ = [
     "ActionDeleteConversation",
     "ActionHandoff",
     "ActionHandoffContact",
+    "ActionOutOfScope",
     "ActionServiceKnowledge",
     "ActionSessionStart",
     "ValidateHandoffContactForm",

@@ -31,6 +31,7 @@ from actions.backend_client import (
 from actions.forms import get_registry, start_events
 from actions.handoff import AlwaysHuman, hand_off, load_always_human
 from actions.opening_hours import opening_status_text
+from actions.referrals import Referral, referrals
 from actions.settings import get_settings
 from forms.answers import fold
 
@@ -64,6 +65,31 @@ def _entity(tracker: Tracker, name: str) -> str | None:
         if entity.get("entity") == name and entity.get("value"):
             return str(entity["value"])
     return None
+
+
+def refer(dispatcher: CollectingDispatcher, referral: Referral) -> None:
+    dispatcher.utter_message(
+        response="utter_referral", topic=referral.topic, responsible=referral.responsible
+    )
+    if referrals().sample_data:
+        dispatcher.utter_message(response="utter_sample_data_notice")
+
+
+class ActionOutOfScope(Action):
+    """The out-of-scope answer, or who is responsible for another authority's matter."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        referral = referrals().find(str(tracker.latest_message.get("text") or ""))
+        if referral is not None:
+            refer(dispatcher, referral)
+        else:
+            dispatcher.utter_message(response="utter_out_of_scope")
+        return []
 
 
 class ActionServiceKnowledge(Action):
@@ -123,6 +149,14 @@ class ActionServiceKnowledge(Action):
             if not candidates and tracker.get_slot("service"):
                 candidates = await self._services(str(tracker.get_slot("service")), "")
             elif not candidates:
+                # No city service named: another authority's matter in the citizen's words
+                # ("Kindergeld") gets who is responsible. (A question that also names a city
+                # service, "Brauche ich die Steuernummer für die Gewerbeanmeldung?", is
+                # about that service.)
+                referral = referrals().find(text)
+                if referral is not None:
+                    refer(dispatcher, referral)
+                    return [SlotSet("pending_aspect", None)]
                 # Not sure enough to answer: the services the NLU found plausible are
                 # offered ("Welche Leistung meinen Sie?"), never answered.
                 plausible = await self._plausible(tracker)

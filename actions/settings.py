@@ -43,6 +43,7 @@ class ActionSettings(BaseSettings):
     # Services and questions that always go to a person (data/handoff.yml), checked against
     # the catalogue's services when loaded.
     handoff_file: Path = Path("data/handoff.yml")
+    referrals_file: Path = Path("data/referrals.yml")
     services_file: Path = Path("data/catalogue/services.yml")
 
     @root_validator(skip_on_failure=True)

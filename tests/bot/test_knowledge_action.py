@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import ActionServiceKnowledge
-from tests.bot.conftest import backend_stub, make_tracker, render
+from actions.knowledge import ActionOutOfScope, ActionServiceKnowledge
+from actions.referrals import load_referrals
+from tests.bot.conftest import ROOT, backend_stub, make_tracker, render
 
 BUERGERBUERO = {
     "slug": "buergerbuero",
@@ -351,3 +354,62 @@ async def test_plausible_services_are_offered_not_answered(domain: dict[str, Any
     dispatcher = CollectingDispatcher()
     await ActionServiceKnowledge(client).run(dispatcher, t, domain)
     assert render(dispatcher.messages[0], domain).startswith("Reisepass – Gebühren")
+
+
+async def test_another_authoritys_matter_gets_who_is_responsible(domain: dict[str, Any]) -> None:
+    # No city service named; the citizen's own word names the Familienkasse's matter.
+    client, seen = backend_stub({PASS_URL: PASS})
+    t = make_tracker("Wie beantrage ich Kindergeld für mein Baby?", "ask_apply")
+    t.latest_message["service_candidates"] = [{"value": "reisepass", "confidence": 0.2}]
+    dispatcher = CollectingDispatcher()
+    await ActionServiceKnowledge(client).run(dispatcher, t, domain)
+    assert render(dispatcher.messages[0], domain) == (
+        "Für „Kindergeld“ ist nicht die Stadt Musterstadt zuständig, sondern die Familienkasse "
+        "der Bundesagentur für Arbeit. Bei Anliegen rund um die Stadtverwaltung helfe ich Ihnen "
+        "gern."
+    )
+    assert dispatcher.messages[1]["response"] == "utter_sample_data_notice"
+    assert seen == ["/api/v1/services?q=Wie+beantrage+ich+Kindergeld+f%C3%BCr+mein+Baby%3F"]
+
+    # A question about a city service that mentions another authority is about the service.
+    trade = {**PASS, "slug": "gewerbeanmeldung", "name": "Gewerbeanmeldung"}
+    client, _ = backend_stub({"/api/v1/services/gewerbeanmeldung": trade})
+    named = [{"entity": "service", "value": "gewerbeanmeldung"}]
+    text = "Brauche ich eine Steuernummer für die Gewerbeanmeldung?"
+    dispatcher = CollectingDispatcher()
+    await ActionServiceKnowledge(client).run(
+        dispatcher, make_tracker(text, "ask_documents", entities=named), domain
+    )
+    assert render(dispatcher.messages[0], domain).startswith("Gewerbeanmeldung")
+
+    # The city's own taxes are no Finanzamt matter.
+    hund = {**PASS, "slug": "hundeanmeldung", "name": "Hundeanmeldung (Hundesteuer)"}
+    client, _ = backend_stub({"/api/v1/services/hundeanmeldung": hund})
+    guessed = [{"entity": "service", "value": "hundeanmeldung"}]
+    t = make_tracker("Was kostet die Hundesteuer?", "ask_fees", entities=guessed)
+    dispatcher = CollectingDispatcher()
+    await ActionServiceKnowledge(client).run(dispatcher, t, domain)
+    assert render(dispatcher.messages[0], domain).startswith("Hundeanmeldung (Hundesteuer) – Geb")
+
+
+async def test_an_off_topic_message_naming_another_authority_gets_a_referral(
+    domain: dict[str, Any],
+) -> None:
+    dispatcher = CollectingDispatcher()
+    t = make_tracker("wie viele punkte hab ich in flensburg", "out_of_scope")
+    await ActionOutOfScope().run(dispatcher, t, domain)
+    assert "sondern das Kraftfahrt-Bundesamt in Flensburg" in render(dispatcher.messages[0], domain)
+    dispatcher = CollectingDispatcher()
+    await ActionOutOfScope().run(
+        dispatcher, make_tracker("Wie wird das Wetter?", "out_of_scope"), domain
+    )
+    assert [m["response"] for m in dispatcher.messages] == ["utter_out_of_scope"]
+
+
+def test_a_broken_referrals_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "referrals.yml"
+    path.write_text("referrals:\n  - topic: Kindergeld\n    responsible: x\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="has no words"):
+        load_referrals(path)
+    assert load_referrals(tmp_path / "none.yml").entries == ()
+    assert load_referrals(ROOT / "data" / "referrals.yml").sample_data
