@@ -39,22 +39,6 @@ SELF_HELD = {
 }
 
 
-# The catalogue's answer for the form's service, as the backend gives it.
-PARKING_SERVICE = {
-    "slug": "bewohnerparkausweis",
-    "name": "Bewohnerparkausweis",
-    "description": "…",
-    "eligibility": None,
-    "fees": "30,70 € pro Jahr",
-    "documents": [],
-    "processing_time": None,
-    "legal_basis": None,
-    "department": {"slug": "strassenverkehrsamt", "name": "Straßenverkehrsamt"},
-    "online_form": "bewohnerparkausweis",
-    "online_form_url": None,
-}
-
-
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("ACTIONS_FIXED_NOW", "2026-12-02T10:00:00+01:00")
@@ -464,6 +448,8 @@ SERVICE = {
     "online_form": "bewohnerparkausweis",
     "online_form_url": None,
 }
+# The same service with its fees, for questions about them in the middle of the form.
+PARKING_SERVICE = {**SERVICE, "fees": "30,70 € pro Jahr"}
 
 
 async def test_applying_for_a_service_with_a_form_starts_it(domain: dict[str, Any]) -> None:
