@@ -20,15 +20,31 @@ from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions.forms import FORM_FAILURES, REQUESTED_SLOT, answers, find_field, get_registry
+from actions.forms import (
+    FORM_FAILURES,
+    FORM_PROPOSAL,
+    REQUESTED_SLOT,
+    answers,
+    clear_events,
+    find_field,
+    get_registry,
+)
 from actions.handoff import hand_off
 from actions.knowledge import ASPECTS, ActionServiceKnowledge
 from forms import Field, FormContext, FormSpec, InvalidAnswer, normalize
-from forms.answers import check_against, fold
+from forms.answers import (
+    NotEligible,
+    Proposal,
+    Understood,
+    check_against,
+    fold,
+    parse_yes_no,
+    understand_answer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -102,14 +118,38 @@ def looks_like_question(text: str) -> bool:
     return text.rstrip().endswith("?") or (bool(words) and words[0] in QUESTION_WORDS)
 
 
+def _confirmed(item: Field, proposed: Any, text: str) -> Understood | None:
+    """The proposed value when the citizen says yes to "Meinen Sie …?".
+
+    "Nein" is asked again with the options; any other text is a new answer.
+    """
+    if not isinstance(proposed, dict) or proposed.get("field") != item.name:
+        return None
+    said = parse_yes_no(text)
+    if said is True:
+        return Understood(proposed.get("value"))
+    if said is False:
+        labels = ", ".join(f"„{option.label}“" for option in item.options)
+        raise InvalidAnswer(
+            f"Gut, dann nennen Sie es bitte noch einmal. Möglich sind: {labels}."
+            if labels
+            else item.hint
+        )
+    return None
+
+
 class Interruption(Exception):
     """The message is not an answer to the question."""
 
 
 def understand(
-    item: Field, message: dict[str, Any], context: FormContext, names_a_field: bool = False
-) -> Any:
-    """The canonical answer, ``InvalidAnswer``, or ``Interruption``.
+    spec: FormSpec,
+    item: Field,
+    message: dict[str, Any],
+    context: FormContext,
+    names_a_field: bool = False,
+) -> Understood:
+    """The canonical answer (and what else it answered), ``InvalidAnswer``, or ``Interruption``.
 
     An answer that fits the question is taken whatever the NLU thinks of it ("zur Miete" is
     an answer even when it looks like a correction). A free answer (a name, a description)
@@ -119,7 +159,9 @@ def understand(
     text = str(message.get("text") or "")
     intent = message.get("intent") or {}
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
-    free = item.type in ("text", "long_text", "name") or (item.type == "choice" and item.other)
+    free = item.type in ("text", "long_text", "name", "town") or (
+        item.type == "choice" and item.other
+    )
     if fold(text) in STOP_WORDS:
         raise Interruption
     # A surname such as "Ende" or "Lange" may look like stopping to the NLU: a free answer of
@@ -143,16 +185,23 @@ def understand(
     if item.type == "choice" and item.other:
         # An option named is an answer; anything else is a free answer.
         try:
-            return normalize(replace(item, other=False), text, context)
+            return Understood(normalize(replace(item, other=False), text, context))
+        except Proposal:
+            if not interrupting:
+                raise  # "Labrdor": "Meinen Sie „Labrador“?"
         except InvalidAnswer:
             pass
     if free:
         # "Malerbetrieb Schulz" may look like a request to the NLU; a question does not.
         if interrupting and (question or fold(text) in OTHER_THAN_ANSWERS):
             raise Interruption
-        return normalize(item, text, context)
+        return understand_answer(spec, item, text, context)
     try:
-        return normalize(item, text, context)
+        return understand_answer(spec, item, text, context)
+    except NotEligible:
+        if interrupting and question:
+            raise Interruption from None
+        raise
     except InvalidAnswer:
         if interrupting and (question or confidence >= STRUCTURED_CONFIDENCE):
             raise Interruption from None
@@ -217,17 +266,39 @@ class SpecFormValidation(FormValidationAction, ABC):
             events.append(SlotSet(str(tracker.get_slot(REQUESTED_SLOT)), None))
         elif requested and fresh:
             item = spec.field(requested[1])
+            proposed = tracker.get_slot(FORM_PROPOSAL)
+            if proposed:
+                events.append(SlotSet(FORM_PROPOSAL, None))
             try:
                 text = str(tracker.latest_message.get("text") or "")
-                value = understand(
+                understood = _confirmed(item, proposed, text) or understand(
+                    spec,
                     item,
                     tracker.latest_message,
                     registry.context(),
                     names_a_field=find_field(spec, text, given) is not None,
                 )
-                check_against(spec, item, value, given)
+                check_against(spec, item, understood.value, given)
             except Interruption:
-                return []
+                return events
+            except NotEligible as refusal:
+                # A truthful "no" to a precondition: where to go instead, and the form ends.
+                dispatcher.utter_message(text=refusal.hint)
+                dispatcher.utter_message(response="utter_form_ended_not_eligible")
+                return [*clear_events(spec), ActiveLoop(None), FollowupAction("action_listen")]
+            except Proposal as proposal:
+                # Nothing is stored before the citizen confirms; no failure is counted.
+                dispatcher.utter_message(
+                    text=proposal.hint,
+                    buttons=[
+                        {"title": "Ja", "payload": "Ja"},
+                        {"title": "Nein", "payload": "Nein"},
+                    ],
+                )
+                events += [
+                    SlotSet(FORM_PROPOSAL, {"field": item.name, "value": proposal.value}),
+                    SlotSet(spec.slot(item.name), None),
+                ]
             except InvalidAnswer as invalid:
                 failures = int(tracker.get_slot(FORM_FAILURES) or 0) + 1
                 if failures >= FAILURES_BEFORE_HANDOFF:
@@ -235,7 +306,7 @@ class SpecFormValidation(FormValidationAction, ABC):
                     reset = [SlotSet(spec.slot(item.name), None), SlotSet(FORM_FAILURES, 0)]
                     if done.ticket is not None:
                         # The form stops (its answers stay, and are in the ticket).
-                        return [*reset, *done.events]
+                        return [*events, *reset, *done.events]
                     # Nobody reachable: the citizen got the contact; the question comes again.
                     events += reset
                 else:
@@ -245,8 +316,16 @@ class SpecFormValidation(FormValidationAction, ABC):
                         SlotSet(FORM_FAILURES, failures),
                     ]
             else:
-                given[item.name] = value
-                events += [SlotSet(spec.slot(item.name), value), SlotSet(FORM_FAILURES, 0)]
+                given[item.name] = understood.value
+                events += [
+                    SlotSet(spec.slot(item.name), understood.value),
+                    SlotSet(FORM_FAILURES, 0),
+                ]
+                for name, value in understood.also.items():
+                    # The postal code and town of a whole address: not asked again.
+                    if given.get(name) is None:
+                        given[name] = value
+                        events.append(SlotSet(spec.slot(name), value))
         # A changed answer can make other fields unnecessary: their answers are dropped.
         needed = spec.active_fields(given)
         needed_names = {item.name for item in needed}

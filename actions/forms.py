@@ -25,6 +25,7 @@ FORM_STAGE = "form_stage"  # None, "summary", "choose_field" or "cancel_pending"
 APPLICATION_KEY = "application_key"  # idempotency key of the submission
 FORM_FAILURES = "form_failures"  # invalid answers in a row to the current question
 REQUESTED_SLOT = "requested_slot"
+FORM_PROPOSAL = "form_proposal"  # a value waiting for "Meinen Sie …?" to be confirmed
 
 
 class FormRegistry:
@@ -89,6 +90,7 @@ def clear_events(spec: FormSpec) -> list[EventType]:
         SlotSet(FORM_STAGE, None),
         SlotSet(APPLICATION_KEY, None),
         SlotSet(FORM_FAILURES, None),
+        SlotSet(FORM_PROPOSAL, None),
         SlotSet(REQUESTED_SLOT, None),
     ]
 

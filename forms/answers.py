@@ -5,7 +5,11 @@ field's canonical value, or raises ``InvalidAnswer`` with a hint in German. Cano
 are plain JSON values and normalize to themselves, so the backend can check a submission
 with the very function the bot used. Solved problems are left to libraries: dates to
 dateparser, IBANs to python-stdnum, phone numbers to phonenumbers, e-mail addresses to
-email-validator, German numbers and dates to babel.
+email-validator, German numbers and dates to babel, number words to text2num.
+
+An answer is more than a value: it may be a guess to confirm (``Proposal``: "Meinen Sie das
+Goethe-Gymnasium?"), a "no" that ends the form (``NotEligible``), or a whole address that
+answers the postal code and town questions too (``understand_answer``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from email_validator import EmailNotValidError, validate_email
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
+from forms.numbers import persons, the_number, words_to_digits
 from forms.spec import Field, FormSpec
 
 Answers = dict[str, Any]
@@ -42,6 +47,26 @@ class InvalidAnswer(ValueError):
     def __init__(self, hint: str) -> None:
         super().__init__(hint)
         self.hint = hint
+
+
+class Proposal(InvalidAnswer):
+    """An answer close to a value but not certain: the citizen confirms ``value`` first."""
+
+    def __init__(self, value: Any, question: str) -> None:
+        super().__init__(question)
+        self.value = value
+
+
+class NotEligible(InvalidAnswer):
+    """A truthful "no" to a question the case depends on: ``hint`` says where to go instead."""
+
+
+@dataclass(frozen=True)
+class Understood:
+    """An answer's value, and the values of later fields the same message gave."""
+
+    value: Any
+    also: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,26 +162,33 @@ _SKIP_WORDS = {
     "keine", "kein", "keiner", "nein", "nichts", "entfaellt", "keine angabe", "nicht vorhanden",
     "habe ich nicht", "habe keine", "habe keinen", "ohne", "weiter", "ueberspringen",
 }  # fmt: skip
+_HEISSEN = r"hei(?:ß|ss)(?:e|t|en)?|hie(?:ß|ss)(?:en)?"
 _NAME_LEAD = re.compile(
-    r"^\s*(?:ich\s+hei(?:ß|ss)e|er\s+hei(?:ß|ss)t|sie\s+hei(?:ß|ss)t|es\s+hei(?:ß|ss)t|"
-    r"(?:der|die|das|mein|meine|unser|unsere|sein|seine|ihr|ihre)\s+\w+\s+hei(?:ß|ss)t|"
+    r"^\s*(?:(?:hallo|hi|guten\s+tag|moin|ja|also|ok|okay)[\s,!.]+)?(?:"
+    rf"(?:ich|er|sie|es|wir|die|der|das)\s+(?:{_HEISSEN})|"
+    rf"(?:der|die|das|mein|meine|unser|unsere|sein|seine|ihr|ihre)\s+\w+\s+(?:{_HEISSEN})|"
     r"(?:(?:der|die|mein|meine|unser|unsere|sein|seine|ihr|ihre)\s+)?"
     r"(?:vor|nach|familien|zu|ruf|geburts|mädchen|maedchen)?name(?:n)?\s*(?:ist|lautet|:)|"
-    r"(?:das\s+ist|ich\s+bin)(?:\s+(?:der|die|frau|herr))?)\s*",
+    r"hier\s+(?:ist|schreibt|spricht)|"
+    r"(?:das\s+(?:ist|wäre|waere)|ich\s+bin)(?:\s+(?:der|die|frau|herr))?)\s*",
+    re.IGNORECASE,
+)
+# "Bernd heiß ich", "Sonntag heiße ich mit Nachnamen", "Schneider-Öztürk, wie ich".
+_NAME_TAIL = re.compile(
+    rf"[\s,]+(?:(?:{_HEISSEN})\s+(?:ich|er|sie|es|wir)(?:\s+mit\s+(?:vor|nach|familien)?"
+    r"namen)?|(?:so\s+)?wie\s+ich|wie\s+(?:mein|meine)\s+\w+|bitte|danke)\s*[.!]?$",
     re.IGNORECASE,
 )
 # Words that are never part of a name: a sentence the lead above did not take apart is
 # asked again, never stored as the name.
 _NOT_IN_NAMES = {
     "ich", "mein", "meine", "ist", "bin", "heisse", "heisst", "lautet", "name", "vorname",
-    "nachname", "familienname", "wohne", "bitte", "danke", "gerne", "gern",
+    "nachname", "familienname", "wohne", "bitte", "danke", "gerne", "gern", "eigentlich",
+    "moment", "sekunde", "augenblick", "weiss", "nicht", "keine", "ahnung", "steht", "oben",
 }  # fmt: skip
+# Words before a comma that introduce the name after it.
+_NOT_NAMES_LEAD = {"unser", "unsere", "der", "die", "das", "waere", "ist", "meister", "chef"}
 _NAME_OK = re.compile(r"^[^\W\d_]+(?:[ '’.\-]+[^\W\d_]+)*\.?$")
-_NUMBER_WORDS = {
-    "null": 0, "kein": 0, "keine": 0, "eins": 1, "ein": 1, "eine": 1, "einen": 1, "zwei": 2,
-    "drei": 3, "vier": 4, "fuenf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9,
-    "zehn": 10, "elf": 11, "zwoelf": 12,
-}  # fmt: skip
 _DATE_FILLER = re.compile(
     r"\b(?:am|ab|dem|den|zum|bis|seit|nächsten|nächster|kommenden|kommender|diesen|dieser|"
     r"letzten|letzter|vergangenen|vergangener|vorigen|voriger)\b"
@@ -175,11 +207,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.,])")
 _CANONICAL_DECIMAL = re.compile(r"^-?\d+\.\d{2}$")
 _PLATE = re.compile(
-    r"(?<![A-ZÄÖÜ])([A-ZÄÖÜ]{1,3})[\s-]*([A-Z]{1,2})[\s-]*([1-9]\d{0,3})\s*([EH]?)(?![A-Z0-9])"
-)
-_STREET = re.compile(
-    r"^(?P<street>[^\d,]*[^\W\d_][^\d,]*?)[\s,]*(?P<number>\d{1,4}\s*[a-zA-Z]?"
-    r"(?:\s*[-/]\s*\d{1,4}\s*[a-zA-Z]?)?)$"
+    r"(?<![A-ZÄÖÜ])([A-ZÄÖÜ]{1,3})[\s-]+([A-Z]{1,2})[\s-]*([1-9]\d{0,3})\s*([EH]?)(?![A-Z0-9])"
 )
 
 
@@ -189,7 +217,20 @@ def _clean(raw: Any) -> str:
     return " ".join(text.split())
 
 
+# Said while looking something up, or instead of an answer: never stored as one.
+_NO_ANSWER = re.compile(
+    r"^(?:(?:einen\s+)?moment(?:\s+(?:bitte|mal|noch))?|(?:eine\s+)?sekunde|(?:einen\s+)?augenblick|"
+    r"warte(?:n\s+sie)?(?:\s+mal)?|ae+h*m*|hm+|keine\s+ahnung|"
+    r"(?:das\s+)?weiss\s+(?:ich\s+)?(?:es\s+|das\s+)?(?:nicht|grad\w*\s+nicht)|"
+    r"schwer\s+zu\s+sagen|gute\s+frage|mal\s+sehen|"
+    r"(?:da\s+|das\s+)?muss\s+ich\s+(?:erst\s+|mal\s+|noch\s+)*(?:nach\w*|gucken|schauen|suchen)|"
+    r"(?:das\s+|es\s+)?steht\s+(?:doch\s+|schon\s+|alles\s+)*(?:oben|auf|im|in|unter|da))\b"
+)
+
+
 def _text(spec_field: Field, text: str) -> str:
+    if _NO_ANSWER.match(fold(text)):
+        raise InvalidAnswer(f"Das habe ich nicht als Antwort verstanden. {spec_field.hint}")
     if not re.search(r"\w", text):
         raise InvalidAnswer(spec_field.hint)
     if len(text) > spec_field.max_length:
@@ -200,7 +241,12 @@ def _text(spec_field: Field, text: str) -> str:
 
 
 def _name(spec_field: Field, text: str) -> str:
-    text = _NAME_LEAD.sub("", text).strip(" .,!")
+    text = _NAME_TAIL.sub("", _NAME_LEAD.sub("", text)).strip(" .,!")
+    if "," in text:
+        # "das wäre unser Meister, Marek Kowalski": the name after a phrase that is none.
+        head, _, tail = text.rpartition(",")
+        if set(fold(head).split()) & (_NOT_IN_NAMES | _NOT_NAMES_LEAD):
+            text = tail.strip(" .!")
     if not text or len(text) > 100 or not _NAME_OK.match(text):
         raise InvalidAnswer(spec_field.hint)
     if set(fold(text).split()) & _NOT_IN_NAMES:
@@ -217,7 +263,18 @@ def _date(spec_field: Field, text: str, context: FormContext) -> str:
     elif fold(text) in _TODAY:
         day = context.today
     else:
-        days = [_parse_date(spec_field, text, context, f) for f in _directions(spec_field, text)]
+        try:
+            days = [
+                _parse_date(spec_field, text, context, f) for f in _directions(spec_field, text)
+            ]
+        except InvalidAnswer:
+            # "die Hochzeit war am 7. Juli 1990", "ab Neujahr", "Mittwoch nächste Woche"
+            phrase = _date_in_sentence(text, context.today)
+            if phrase is None or phrase == text:
+                raise
+            days = [
+                _parse_date(spec_field, phrase, context, f) for f in _directions(spec_field, text)
+            ]
         fitting = [day for day in days if _within(spec_field, day, context)] or days
         day = fitting[0]
         if len(fitting) == 2:  # the next one, unless it is over a week away and the last is nearer
@@ -233,6 +290,35 @@ def _date(spec_field: Field, text: str, context: FormContext) -> str:
         if day > latest:
             raise InvalidAnswer(f"Das Datum darf nicht nach dem {_german_date(latest)} liegen.")
     return day.isoformat()
+
+
+_FEAST_DAYS = {"neujahr": "1.1.", "silvester": "31.12.", "heiligabend": "24.12.",
+               "weihnachten": "25.12.", "tag der arbeit": "1.5.",
+               "tag der deutschen einheit": "3.10."}  # fmt: skip
+_WEEKDAYS = ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
+_MONTHS = (
+    r"januar|jan|februar|feb|maerz|märz|mrz|april|apr|mai|juni|jun|juli|jul|august|aug|"
+    r"september|sept|sep|oktober|okt|november|nov|dezember|dez"
+)
+_DATE_IN_TEXT = re.compile(
+    rf"\b(\d{{1,2}}\.\s?\d{{1,2}}\.(?:\s?\d{{4}}|\d{{2}}\b)?|\d{{1,2}}\.?\s+(?:{_MONTHS})\.?"
+    r"(?:\s+\d{4})?|\d{4}-\d{2}-\d{2})",
+    re.IGNORECASE,
+)
+
+
+def _date_in_sentence(text: str, today: date) -> str | None:
+    """The part of a sentence that is a date, as the parsers read it; None if there is none."""
+    folded = fold(text)
+    for name, day in _FEAST_DAYS.items():
+        if re.search(rf"\b{name}\b", folded):
+            return day
+    for index, weekday in enumerate(_WEEKDAYS):
+        if re.search(rf"\b{weekday}\b", folded) and re.search(r"\bnaechste\w* woche\b", folded):
+            monday = today + timedelta(days=7 - today.weekday())
+            return (monday + timedelta(days=index)).strftime("%d.%m.%Y")
+    found = _DATE_IN_TEXT.findall(text)
+    return found[0] if len(found) == 1 else None
 
 
 def _directions(spec_field: Field, text: str) -> tuple[bool, ...]:
@@ -319,13 +405,19 @@ def _boolean(spec_field: Field, raw: Any) -> bool:
     if value is None:
         raise InvalidAnswer(spec_field.hint)
     if spec_field.must_be_true and value is not True:
+        if spec_field.if_not:
+            raise NotEligible(spec_field.if_not)
         raise InvalidAnswer(spec_field.hint)
     return value
 
 
+# A misspelt option ("Goete-Gymnasium") is proposed above this similarity, never taken.
+PROPOSE_SIMILARITY = 0.8
+
+
 def _choice(spec_field: Field, text: str) -> str:
     folded = fold(text)
-    candidates: list[tuple[int, str]] = []
+    candidates: list[tuple[int, str, str]] = []
     for option in spec_field.options:
         words = [option.value, option.label, *option.synonyms]
         for word in words:
@@ -335,16 +427,78 @@ def _choice(spec_field: Field, text: str) -> str:
             if key == folded:
                 return option.value
             if re.search(rf"\b{re.escape(key)}\b", folded):
-                candidates.append((len(key), option.value))
+                candidates.append((len(key), option.value, key))
     if candidates:
         candidates.sort(reverse=True)
-        best = [value for length, value in candidates if length == candidates[0][0]]
-        if len(set(best)) == 1:
+        best = [value for length, value, _ in candidates if length == candidates[0][0]]
+        if len(set(best)) == 1 and not _names_another(spec_field, text, candidates[0][2]):
             return best[0]
+    labels = ", ".join(f"„{option.label}“" for option in spec_field.options)
+    if close := _close_option(spec_field, folded):
+        raise Proposal(
+            close.value,
+            f"Meinen Sie „{close.label}“? Dann antworten Sie einfach mit „ja“, sonst mit der "
+            "richtigen Angabe.",
+        )
     if spec_field.other:
         return _text(spec_field, text)
-    labels = ", ".join(f"„{option.label}“" for option in spec_field.options)
-    raise InvalidAnswer(f"{spec_field.hint} Möglich sind: {labels}.")
+    raise InvalidAnswer(f"Das kann ich keiner der Möglichkeiten zuordnen. Möglich sind: {labels}.")
+
+
+# Words that may stand right before an option's name without changing what it names.
+_BEFORE_OPTION = {
+    "der", "die", "das", "dem", "den", "des", "ein", "eine", "einer", "einem", "einen", "im",
+    "in", "ins", "am", "an", "auf", "aufs", "zum", "zur", "bei", "beim", "vom", "von", "mit",
+    "per", "als", "ist", "sind", "geht", "gehen", "mein", "meine", "meinem", "unser",
+    "unsere", "unserem", "bitte", "also", "ja", "nur", "eher", "lieber", "am besten", "es",
+    "er", "sie", "wir", "ich", "nach", "fuer", "ueber", "bzw", "und", "oder", "besucht",
+    "sehr", "ganz", "eigentlich", "wohl", "dann", "meines", "meiner", "seines", "seiner",
+    "ihres", "ihrer", "unseres", "unserer", "deren", "dessen", "kein", "keine", "nicht",
+}  # fmt: skip
+
+
+def _names_another(spec_field: Field, text: str, key: str) -> bool:
+    """Whether the answer names something the options do not have: "Schiller-Gymnasium"
+    when only the "Goethe-Gymnasium" is listed (its synonym "Gymnasium" is only part of
+    the name). A name right before the option's word tells: capitalised or hyphenated."""
+    tokens = list(re.finditer(r"[^\W_]+", text))
+    folded = [fold(token.group()) for token in tokens]
+    size = len(key.split())
+    for start in range(1, len(tokens) - size + 1):
+        if " ".join(folded[start : start + size]) != key:
+            continue
+        before, word = tokens[start - 1], folded[start - 1]
+        hyphen = text[before.end() : tokens[start].start()].strip() in ("-", "‐")
+        if word in _BEFORE_OPTION or word.isdigit():
+            continue
+        if not (hyphen or before.group()[0].isupper()):
+            continue
+        combined = f"{word} {key}"
+        known = {
+            fold(name)
+            for option in spec_field.options
+            for name in (option.value, option.label, *option.synonyms)
+        }
+        if not any(combined in name for name in known):
+            return True
+    return False
+
+
+def _close_option(spec_field: Field, folded: str) -> Any:
+    """The one option whose label or synonym is spelt almost like the answer, if any."""
+    scored: list[tuple[float, str]] = []
+    for option in spec_field.options:
+        for word in (option.label, *option.synonyms):
+            key = fold(word)
+            if len(key) >= 4:
+                ratio = difflib.SequenceMatcher(None, key, folded).ratio()
+                if ratio >= PROPOSE_SIMILARITY:
+                    scored.append((ratio, option.value))
+    if not scored:
+        return None
+    scored.sort(reverse=True)
+    best = {value for ratio, value in scored if ratio >= scored[0][0] - 0.05}
+    return spec_field.option(best.pop()) if len(best) == 1 else None
 
 
 def _integer(spec_field: Field, raw: Any) -> int:
@@ -353,26 +507,30 @@ def _integer(spec_field: Field, raw: Any) -> int:
     if isinstance(raw, int):
         value = raw
     else:
-        # "1.000" is a thousand; "2,5" and "zwei oder drei" are no whole number.
-        text = _THOUSANDS.sub(lambda match: match[0].replace(".", ""), str(raw))
-        if re.search(r"\d\s*[,.]\s*\d", text):
-            raise InvalidAnswer(spec_field.hint)
-        folded = fold(text)
-        digits = re.fullmatch(r"(?:ca |etwa |circa )?(\d{1,9})(?: [^\W\d_]+)?", folded)
-        words = folded.split()
-        if digits:
-            value = int(digits.group(1))
-        elif (
-            words
-            and words[0] in _NUMBER_WORDS
-            and len(words) <= 2
-            and not any(word in _NUMBER_WORDS or word.isdigit() for word in words[1:])
+        # "1.000" is a thousand; "2,5", "zwei oder drei" and "2-3" are no whole number.
+        text = str(raw)
+        counted = persons(text) if spec_field.counts == "persons" else None
+        number = the_number(text) if counted is None else Decimal(counted)
+        if number is None and re.match(
+            r"^(?:gar |noch )?(?:kein|keine|keiner|keinen|niemand)\b", fold(text)
         ):
-            value = _NUMBER_WORDS[words[0]]
-        else:
-            raise InvalidAnswer(spec_field.hint)
+            number = Decimal(0)  # "keine", "keine Kinder", "niemand"
+        if number is None:
+            raise InvalidAnswer(_number_hint(spec_field, text))
+        if number != number.to_integral_value():
+            raise InvalidAnswer(f"Bitte nennen Sie eine ganze Zahl. {spec_field.hint}")
+        value = int(number)
     _check_range(spec_field, value)
     return value
+
+
+def _number_hint(spec_field: Field, text: str) -> str:
+    """What was wrong with an answer that gave no single number."""
+    if re.search(r"\d[.,]\d+[.,]\d", text):
+        return f"Diese Zahl kann ich nicht lesen. {spec_field.hint}"
+    if re.search(r"\d|\b(?:oder|bis)\b", text):
+        return f"Bitte nennen Sie genau eine Zahl. {spec_field.hint}"
+    return spec_field.hint
 
 
 def _decimal(spec_field: Field, raw: Any) -> str:
@@ -384,17 +542,41 @@ def _decimal(spec_field: Field, raw: Any) -> str:
         text = str(raw).strip()
         if _CANONICAL_DECIMAL.match(text):
             value = Decimal(text)
+        elif spec_field.unit == "m2" and (area := _area(spec_field, text)) is not None:
+            value = area
         else:
-            text = re.sub(r"(?i)\s*(€|euro|eur|eu)\s*", "", text).replace(" ", "")
-            text = re.sub(r",-+$", "", text)
+            plain = re.sub(r"(?i)\s*(€|euro|eur|eu)\s*", "", text).replace(" ", "")
+            plain = re.sub(r",-+$", "", plain)
             try:
-                value = parse_decimal(text, locale="de_DE", strict=True)
-            except (NumberFormatError, InvalidOperation, ValueError) as error:
-                raise InvalidAnswer(spec_field.hint) from error
+                value = parse_decimal(plain, locale="de_DE", strict=True)
+            except (NumberFormatError, InvalidOperation, ValueError):
+                # "etwa 1.250 Euro netto im Monat", "zwölf Quadratmeter"
+                number = the_number(re.sub(r"(?<=\d),-+", "", text))
+                if number is None:
+                    raise InvalidAnswer(_number_hint(spec_field, text)) from None
+                value = number
     if not value.is_finite():
         raise InvalidAnswer(spec_field.hint)
     _check_range(spec_field, value)
     return str(value.quantize(Decimal("0.01")))
+
+
+_SIDES = re.compile(r"^\s*(\d+(?:,\d+)?)\s*(?:m\s*)?(?:x|mal|\*|×)\s*(\d+(?:,\d+)?)\s*m?\b")
+_LENGTH = re.compile(r"\b(?:m|meter|metern|lang|breit|tief|hoch|laenge|breite)\b")
+_SQUARE = re.compile(r"(?:m²|m2|qm|quadrat)", re.IGNORECASE)
+
+
+def _area(spec_field: Field, text: str) -> Decimal | None:
+    """An area in square metres: "2 x 3 m" is 6; a length ("10 Meter lang") is refused."""
+    if sides := _SIDES.match(words_to_digits(text)):
+        first, second = (Decimal(side.replace(",", ".")) for side in sides.groups())
+        return first * second
+    if _LENGTH.search(fold(text)) and not _SQUARE.search(text):
+        raise InvalidAnswer(
+            f"Das klingt nach einer Länge. Bitte nennen Sie die Fläche in Quadratmetern, "
+            f"bei einem Rechteck zum Beispiel „2 x 3 m“. {spec_field.hint}"
+        )
+    return None
 
 
 def _check_range(spec_field: Field, value: Decimal | int) -> None:
@@ -410,28 +592,62 @@ def _check_range(spec_field: Field, value: Decimal | int) -> None:
         raise InvalidAnswer(f"{spec_field.hint} Erlaubt ist {' und '.join(bounds)}.")
 
 
+_IBAN_IN_TEXT = re.compile(r"\b[A-Z]{2}\s?\d{2}(?:\s?[A-Z0-9]){10,32}")
+
+
 def _iban(spec_field: Field, text: str) -> str:
-    try:
-        return str(stdnum_iban.validate(text))
-    except StdnumValidationError as error:
-        raise InvalidAnswer(spec_field.hint) from error
+    """An IBAN alone or in a sentence ("meine IBAN lautet DE89 3704 ...")."""
+    candidates = [text] + [match.group() for match in _IBAN_IN_TEXT.finditer(text.upper())]
+    for candidate in candidates:
+        words = candidate.split()
+        # Trailing words of the sentence may have been taken along: drop them one by one.
+        for end in range(len(words), 0, -1):
+            try:
+                return str(stdnum_iban.validate(" ".join(words[:end])))
+            except StdnumValidationError:
+                continue
+    if re.search(r"\b[A-Z]{2}\s?\d{2}", text.upper()):
+        raise InvalidAnswer(
+            f"Diese IBAN ist nicht gültig; bitte prüfen Sie sie noch einmal. {spec_field.hint}"
+        )
+    raise InvalidAnswer(spec_field.hint)
 
 
 def _phone(spec_field: Field, text: str) -> str:
+    """A phone number alone or in a sentence ("meine Nummer ist 0176 ...")."""
     try:
         number = phonenumbers.parse(text, "DE")
-    except phonenumbers.NumberParseException as error:
-        raise InvalidAnswer(spec_field.hint) from error
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidAnswer(spec_field.hint)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        found = [match.number for match in phonenumbers.PhoneNumberMatcher(text, "DE")]
+        if len(found) != 1 or not phonenumbers.is_valid_number(found[0]):
+            raise InvalidAnswer(spec_field.hint)
+        number = found[0]
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+# "hans punkt meier at gmx punkt de", as said to a voice assistant.
+_SPOKEN_EMAIL = (
+    (r"\s*(?:\(at\)|\[at\]|\bat\b|\bät\b)\s*", "@"),
+    (r"\s*(?:\bpunkt\b|\bdot\b)\s*", "."),
+)
+
+
 def _email(spec_field: Field, text: str) -> str:
-    try:
-        return str(validate_email(text, check_deliverability=False).normalized)
-    except EmailNotValidError as error:
-        raise InvalidAnswer(spec_field.hint) from error
+    """An e-mail address alone or in a sentence ("schreiben Sie an anna@beispiel.de")."""
+    candidates = [text] + [word.strip(".,;:!?()<>\"'") for word in text.split() if "@" in word]
+    if "@" not in text:
+        spoken = text
+        for pattern, replacement in _SPOKEN_EMAIL:
+            spoken = re.sub(pattern, replacement, spoken, flags=re.IGNORECASE)
+        candidates += [word for word in spoken.split() if "@" in word]
+    for candidate in candidates:
+        try:
+            return str(validate_email(candidate, check_deliverability=False).normalized)
+        except EmailNotValidError:
+            continue
+    raise InvalidAnswer(spec_field.hint)
 
 
 def _postal_code(spec_field: Field, text: str, context: FormContext) -> str:
@@ -447,15 +663,66 @@ def _postal_code(spec_field: Field, text: str, context: FormContext) -> str:
     return codes[0]
 
 
-def _street(spec_field: Field, text: str, context: FormContext) -> str:
-    match = _STREET.match(text.strip(" .,"))
+# What citizens put before an address: "ich wohne in der", "Adresse:", "das ist die".
+_ADDRESS_LEAD = re.compile(
+    r"^(?:(?:ich|wir)\s+(?:wohne|wohnen|lebe|leben|sitze|sitzen)|wohne|wohnen|"
+    r"(?:meine|unsere|die)\s+(?:adresse|anschrift)(?:\s+(?:ist|lautet))?|adresse|anschrift|"
+    r"(?:der\s+)?(?:betrieb|sitz|firmensitz)(?:\s+(?:ist|liegt))?|wir\s+sind|"
+    r"das\s+ist|es\s+ist|bitte\s+an|an\s+die|nach)[\s:,]*",
+    re.IGNORECASE,
+)
+_PLACE_PREPOSITION = re.compile(r"^(?:in\s+der|in\s+dem|im|in|an\s+der|auf\s+der|bei)\s+", re.I)
+_ONE_NUMBER = r"\d{1,4}(?:\s*[a-zA-Z](?![a-zA-Z]))?"
+_HOUSE_NUMBER = rf"{_ONE_NUMBER}(?:\s*[-/]\s*{_ONE_NUMBER})?"
+_ADDRESS = re.compile(
+    rf"^(?P<street>[^\d]*?[^\W\d_][^\d]*?)[\s,]*(?:nr\.?|nummer|hausnummer)?\s*"
+    rf"(?P<number>{_HOUSE_NUMBER})"
+    r"(?:[\s,]+(?:in\s+)?(?P<postal>\d{5}))?(?:[\s,]+(?:in\s+)?(?P<town>[^\W\d_][^\d,]*?))?[\s.!]*$"
+)
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str
+    number: str
+    postal_code: str | None = None
+    town: str | None = None
+
+
+def parse_address(text: str) -> Address | None:
+    """Street, number and, if given, postal code and town, from "ich wohne in der
+    Lindenallee 12, 12345 Musterstadt"; None when there is no street with a number."""
+    text = re.sub(r"\([^)]*\)", " ", text)  # "Amselweg 2 (in der Garage)"
+    text = _ADDRESS_LEAD.sub("", text.strip(" .,!"))
+    match = _ADDRESS.match(text.strip(" .,!"))
     if not match:
-        raise InvalidAnswer(spec_field.hint)
-    street = " ".join(match.group("street").split()).strip(" ,")
+        return None
+    street = " ".join(match.group("street").split()).strip(" ,:")
     street = re.sub(r"(?i)str\.?$", "straße", street)
     number = re.sub(r"\s+", "", match.group("number")).lower()
+    town = match.group("town")
+    return Address(street, number, match.group("postal"), town.strip(" .") if town else None)
+
+
+def _street_name(street: str, context: FormContext) -> str | None:
+    """The city's spelling of a street named at the end of a phrase ("wohne am Markt")."""
+    words = street.split()
+    for start in range(len(words)):
+        known = context.street(" ".join(words[start:]))
+        if known is not None:
+            return known
+    return None
+
+
+def _street(spec_field: Field, text: str, context: FormContext) -> str:
+    address = parse_address(text)
+    if address is None:
+        if re.search(r"[^\W\d_]{3,}", text) and not re.search(r"\d", text):
+            raise InvalidAnswer(f"Mir fehlt die Hausnummer. {spec_field.hint}")
+        raise InvalidAnswer(spec_field.hint)
+    street = _PLACE_PREPOSITION.sub("", address.street)
     if spec_field.in_city:
-        known = context.street(street)
+        known = _street_name(address.street, context)
         if known is None:
             raise InvalidAnswer(
                 f"Die Straße „{street}“ finde ich in {context.city} nicht. Bitte prüfen Sie "
@@ -463,7 +730,46 @@ def _street(spec_field: Field, text: str, context: FormContext) -> str:
                 "„Rathausplatz 1“."
             )
         street = known
-    return f"{street} {number}"
+    elif not re.search(r"[^\W\d_]{2,}", street):
+        raise InvalidAnswer(spec_field.hint)
+    return f"{street} {address.number}"
+
+
+_TOWN = re.compile(r"^[^\W\d_]+(?:[ .'’()/\-]+[^\W\d_]+)*\.?\)?$")
+_TOWN_LEAD = re.compile(
+    r"^(?:(?:ich\s+wohne|wir\s+wohnen|wohne|der\s+ort\s+ist|ort:?|das\s+ist|es\s+ist)\s+)?"
+    r"(?:in|nach|bei)?\s*(?:\d{5}\s+)?",
+    re.IGNORECASE,
+)
+
+
+def _town(spec_field: Field, text: str) -> str:
+    town = _TOWN_LEAD.sub("", text.strip(" .,!")).strip(" ,")
+    if not town or len(town) > spec_field.max_length or not _TOWN.match(town):
+        raise InvalidAnswer(spec_field.hint)
+    if set(fold(town).split()) & _NOT_IN_NAMES:
+        raise InvalidAnswer(spec_field.hint)
+    return town
+
+
+def understand_answer(
+    spec: FormSpec, spec_field: Field, raw: Any, context: FormContext
+) -> Understood:
+    """An answer's value and what else the same message answered (the postal code and town
+    of a whole address given at the street question). Parts that do not fit their own
+    field are left out: that question is then asked as usual."""
+    value = normalize(spec_field, raw, context)
+    also: dict[str, Any] = {}
+    if spec_field.type == "street" and spec_field.address and isinstance(raw, str):
+        address = parse_address(_clean(raw))
+        parts = {"postal_code": address.postal_code, "town": address.town} if address else {}
+        for part, name in spec_field.address.items():
+            if parts.get(part):
+                try:
+                    also[name] = normalize(spec.field(name), parts[part], context)
+                except InvalidAnswer:
+                    continue
+    return Understood(value, also)
 
 
 def _plate(spec_field: Field, text: str) -> str:
@@ -516,6 +822,8 @@ def normalize(spec_field: Field, raw: Any, context: FormContext) -> Any:
         return _postal_code(spec_field, text, context)
     if kind == "street":
         return _street(spec_field, text, context)
+    if kind == "town":
+        return _town(spec_field, text)
     if kind == "kfz_kennzeichen":
         return _plate(spec_field, text)
     raise AssertionError(f"no normalizer for {kind}")

@@ -30,6 +30,7 @@ FIELD_TYPES = frozenset(
         "email",  # an e-mail address, checked with email-validator (syntax only)
         "postal_code",  # a German postal code; "in_city: true" limits it to the city's own
         "street",  # street and house number; "in_city: true" checks the city's street list
+        "town",  # a town's name ("in Musterstadt" -> "Musterstadt")
         "kfz_kennzeichen",  # a German number plate such as "PB-AB 123"
     }
 )
@@ -130,6 +131,17 @@ class Field:
     must_be_true: bool = False
     # The answer given by the service the citizen asked for (service slug -> option value).
     prefill_from_service: Mapping[str, str] = field(default_factory=dict)
+    # Integers: what is counted; "persons" understands "nur ich" or "zwei Erwachsene und ein
+    # Kind".
+    counts: str | None = None
+    # Streets: the later fields a whole address fills as well ("Lindenallee 12, 12345
+    # Musterstadt"): {postal_code: <field>, town: <field>}.
+    address: Mapping[str, str] = field(default_factory=dict)
+    # A "must be yes" question whose "no" means this office cannot help: what to tell the
+    # citizen instead (where to go). The form then ends.
+    if_not: str | None = None
+    # Decimals: the unit the number is in; "m2" takes "2 x 3 m" as 6 and refuses a length.
+    unit: str | None = None
 
     def option(self, value: Any) -> Option | None:
         return next((option for option in self.options if option.value == value), None)
@@ -253,8 +265,12 @@ def _option(raw: Any, where: str) -> Option:
 _FIELD_KEYS = {
     "name", "type", "label", "question", "hint", "section", "required", "when", "options",
     "other", "synonyms", "personal_data", "min", "max", "earliest_days", "latest_days",
-    "max_length", "not_before", "in_city", "must_be_true", "prefill_from_service",
+    "max_length", "not_before", "in_city", "must_be_true", "prefill_from_service", "counts",
+    "address", "if_not", "unit",
 }  # fmt: skip
+UNITS = frozenset({"m2"})
+COUNTS = frozenset({"persons"})
+ADDRESS_PARTS = {"postal_code": "postal_code", "town": "town"}  # part -> field type
 
 
 def _field(raw: Any, where: str) -> Field:
@@ -287,6 +303,23 @@ def _field(raw: Any, where: str) -> Field:
         options and value not in {option.value for option in options} for value in prefill.values()
     ):
         raise _fail(where, "prefill_from_service maps service slugs to option values")
+    counts = raw.get("counts")
+    if counts is not None and (kind != "integer" or counts not in COUNTS):
+        raise _fail(where, f"'counts' is for integers and one of {sorted(COUNTS)}")
+    address = raw.get("address") or {}
+    if address and (
+        kind != "street"
+        or not isinstance(address, dict)
+        or not set(address) <= set(ADDRESS_PARTS)
+        or not all(isinstance(value, str) for value in address.values())
+    ):
+        raise _fail(where, "'address' is for streets: {postal_code: <field>, town: <field>}")
+    unit = raw.get("unit")
+    if unit is not None and (kind != "decimal" or unit not in UNITS):
+        raise _fail(where, f"'unit' is for decimals and one of {sorted(UNITS)}")
+    if_not = raw.get("if_not")
+    if if_not is not None and (kind != "boolean" or not raw.get("must_be_true")):
+        raise _fail(where, "'if_not' is for booleans with must_be_true")
     return Field(
         name=name,
         type=kind,
@@ -309,6 +342,10 @@ def _field(raw: Any, where: str) -> Field:
         in_city=bool(raw.get("in_city", False)),
         must_be_true=bool(raw.get("must_be_true", False)),
         prefill_from_service=dict(prefill),
+        counts=counts,
+        address=dict(address),
+        if_not=_text(raw, "if_not", where) if if_not is not None else None,
+        unit=unit,
     )
 
 
@@ -349,6 +386,14 @@ def _check_references(spec: FormSpec, where: str) -> None:
                                 "which is not an earlier field")  # fmt: skip
                 _check_values(item.when, seen, f"{where} ({item.name}.when)")
         seen[item.name] = item
+    for item in spec.fields:
+        for part, name in item.address.items():
+            target = next((later for later in spec.fields if later.name == name), None)
+            if target is None or target.type != ADDRESS_PARTS[part] or target.when != item.when:
+                raise _fail(where, f"'{item.name}': address {part} names '{name}', which must "
+                            f"be a {ADDRESS_PARTS[part]} field asked in the same case")  # fmt: skip
+            if spec.fields.index(target) < spec.fields.index(item):
+                raise _fail(where, f"'{item.name}': address {part} '{name}' comes before it")
     for route in spec.routes:
         for name in route.fields:
             if name not in seen:

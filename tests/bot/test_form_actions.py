@@ -644,3 +644,66 @@ async def test_apply_at_the_summary_shows_it_again(domain: dict[str, Any]) -> No
     )
     events = await ActionServiceKnowledge(client).run(CollectingDispatcher(), t, domain)
     assert events == [FollowupAction("action_show_summary")]
+
+
+async def test_a_whole_address_answers_the_postal_code_too(domain: dict[str, Any]) -> None:
+    t = tracker(
+        "ich wohne in der Lindenallee 12, 12345 Musterstadt",
+        slots={**filled(vorname="Anna", nachname="Schmidt"), "requested_slot": slot("strasse")},
+    )
+    events, messages = await validate(t, domain)
+    assert SlotSet(slot("strasse"), "Lindenallee 12") in events
+    assert SlotSet(slot("postleitzahl"), "12345") in events
+    assert events[-1] == SlotSet("requested_slot", slot("wohnsitz"))
+    assert messages == []
+
+
+async def test_a_near_miss_of_an_option_is_proposed_and_stored_only_after_yes(
+    domain: dict[str, Any],
+) -> None:
+    before = {**filled(**{k: SELF_HELD[k] for k in ("vorname", "nachname", "strasse")})}
+    before[slot("postleitzahl")] = "12345"
+    t = tracker("Hauptwonsitz", slots={**before, "requested_slot": slot("wohnsitz")})
+    events, messages = await validate(t, domain)
+    assert SlotSet(slot("wohnsitz"), "hauptwohnsitz") not in events
+    assert SlotSet("form_proposal", {"field": "wohnsitz", "value": "hauptwohnsitz"}) in events
+    assert messages[0].startswith("Meinen Sie „Hauptwohnsitz“?")
+    assert events[-1] == SlotSet("requested_slot", slot("wohnsitz"))
+
+    proposed = {"field": "wohnsitz", "value": "hauptwohnsitz"}
+    t = tracker(
+        "ja",
+        intent="affirm",
+        slots={**before, "form_proposal": proposed, "requested_slot": slot("wohnsitz")},
+    )
+    events, messages = await validate(t, domain)
+    assert SlotSet(slot("wohnsitz"), "hauptwohnsitz") in events
+    assert SlotSet("form_proposal", None) in events
+    assert events[-1] == SlotSet("requested_slot", slot("kennzeichen"))
+
+    t = tracker(
+        "nein",
+        intent="deny",
+        slots={**before, "form_proposal": proposed, "requested_slot": slot("wohnsitz")},
+    )
+    events, messages = await validate(t, domain)
+    assert SlotSet(slot("wohnsitz"), "hauptwohnsitz") not in events
+    assert "Möglich sind" in messages[0]
+
+
+async def test_a_truthful_no_to_a_precondition_ends_the_form_with_a_referral(
+    domain: dict[str, Any],
+) -> None:
+    answers = {k: v for k, v in SELF_HELD.items() if k not in ("gueltig_ab", "email", "telefon")}
+    answers["halter"] = "andere_person"
+    answers["halter_name"] = "Peter Schmidt"
+    t = tracker(
+        "nein, so eine Bestätigung habe ich nicht",
+        intent="deny",
+        slots={**filled(**answers), "requested_slot": slot("nutzungsnachweis")},
+    )
+    events, messages = await validate(t, domain)
+    assert "Straßenverkehrsamt den Ausweis nicht ausstellen" in messages[0]
+    assert "Antrag deshalb beendet" in messages[1]
+    assert ActiveLoop(None) in events and FollowupAction("action_listen") in events
+    assert SlotSet(slot("vorname"), None) in events and SlotSet("form_id", None) in events
