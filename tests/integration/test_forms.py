@@ -586,3 +586,95 @@ def test_the_backend_checks_submissions_that_bypass_the_bot(stack: Stack) -> Non
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["reference"] == again.json()["reference"]
     assert len(application_rows(stack, "bypass")) == 1
+
+
+def converse(stack: Stack, sender: str, form: str, start: str, said: dict[str, str]) -> list[str]:
+    """Answer each question with what the citizen says to it; returns the fields asked, in
+    order, and stops at the summary (or when the bot asks something not in ``said``)."""
+    spec = SPECS[form]
+    replies = stack.texts(sender, start)
+    asked: list[str] = []
+    for _ in range(2 * len(spec.fields)):
+        name = asked_field(spec, replies)
+        if name is None or name not in said or replies[-1] == SUMMARY:
+            break
+        asked.append(name)
+        replies = stack.texts(sender, said[name])
+    assert replies[-1] == SUMMARY, (asked, replies)
+    return asked
+
+
+def test_natural_answers_are_understood_and_delivered_as_said(stack: Stack) -> None:
+    """Sentences, number words, a surname that looks like stopping, a whole address."""
+    sender = "form-natural"
+    said = {
+        "beurkundet_in_musterstadt": "ja, ich bin hier geboren",
+        "beziehung": "meine eigene",
+        "ereignis_datum": "am 3. März 1990",
+        "ausfuehrung": "die normale deutsche",
+        "anzahl": "zwei Stück bitte",
+        "vorname": "Ich heiße Maria",
+        "nachname": "Ende",
+        "versand": "am besten per Post",
+        "strasse": "Goethestraße 3, 12345 Musterstadt",
+        "email": "schreiben Sie bitte an maria.ende@example.org",
+    }
+    asked = converse(stack, sender, "urkundenbestellung", "Ich brauche eine Geburtsurkunde", said)
+    # The certificate came from the request, the postal code and town from the address.
+    assert asked == list(said), asked
+    replies = stack.texts(sender, "ja")
+    assert any(REFERENCE.search(reply) for reply in replies), replies
+    [row] = application_rows(stack, sender)
+    assert json.loads(row["answers"]) == {
+        "urkundenart": "geburtsurkunde",
+        "beurkundet_in_musterstadt": True,
+        "beziehung": "selbst",
+        "ereignis_datum": "1990-03-03",
+        "ausfuehrung": "deutsch",
+        "anzahl": 2,
+        "vorname": "Maria",
+        "nachname": "Ende",
+        "versand": "post",
+        "strasse": "Goethestraße 3",
+        "postleitzahl": "12345",
+        "ort": "Musterstadt",
+        "email": "maria.ende@example.org",
+    }
+
+
+def test_a_no_to_a_precondition_refers_and_ends_the_form(stack: Stack) -> None:
+    sender = "form-not-here"
+    spec = SPECS["urkundenbestellung"]
+    replies = stack.texts(sender, "Ich brauche eine Geburtsurkunde")
+    assert asked_field(spec, replies) == "beurkundet_in_musterstadt", replies
+    replies = stack.texts(sender, "nein, ich bin in Köln geboren")
+    assert any("des Ortes aus, an dem" in reply for reply in replies), replies
+    assert any("Antrag deshalb beendet" in reply for reply in replies), replies
+    assert asked_field(spec, replies) is None and SUMMARY not in replies
+    # Nothing is kept, and the bot is free for the next matter.
+    replies = stack.texts(sender, "Wann hat das Bürgerbüro geöffnet?")
+    assert any("Öffnungszeiten" in reply for reply in replies), replies
+    assert application_rows(stack, sender) == []
+
+
+def test_an_unknown_option_is_never_replaced_by_a_listed_one(stack: Stack) -> None:
+    sender = "form-unknown-school"
+    spec = SPECS["mittagsverpflegung"]
+    said = {
+        "kind_vorname": "Paul",
+        "kind_nachname": "Berg",
+        "kind_geburtsdatum": "12.05.2015",
+    }
+    replies = stack.texts(sender, "Ich möchte mein Kind zum Mittagessen in der Schule anmelden")
+    for _ in range(3):
+        name = asked_field(spec, replies)
+        assert name in said, replies
+        replies = stack.texts(sender, said[name])
+    assert asked_field(spec, replies) == "schule", replies
+    replies = stack.texts(sender, "aufs Schiller-Gymnasium")
+    assert any("keiner der Möglichkeiten" in reply for reply in replies), replies
+    assert asked_field(spec, replies) == "schule", replies
+    replies = stack.texts(sender, "Goete-Gymnasium")
+    assert any(reply.startswith("Meinen Sie „Goethe-Gymnasium“?") for reply in replies), replies
+    replies = stack.texts(sender, "ja")
+    assert asked_field(spec, replies) == "klasse", replies
