@@ -99,9 +99,14 @@ test-nlu: train ## the held-out NLU test file must pass the CI gates (bot/evalua
 	$(BOT_PY) -m bot.evaluate --held-out-only --check
 
 .PHONY: eval
-eval: train ## NLU report (held-out file, cross-validation, out-of-scope rejection, blind end to end) into docs/eval/
+eval: train ## NLU report (held-out file, cross-validation, out-of-scope rejection, blind end to end) into docs/eval/, form answers into docs/forms.md
 	$(BOT_PY) -m bot.evaluate --output docs/eval
 	$(BOT_PY) -m tests.eval.end_to_end --output docs/eval
+	$(BOT_PY) -m tests.eval.form_report
+
+.PHONY: eval-forms
+eval-forms: $(BOT)/.synced ## questions per form and the answer corpus, into docs/forms.md
+	$(BOT_PY) -m tests.eval.form_report
 
 .PHONY: eval-end-to-end
 eval-end-to-end: train ## the blind set through the running bot: what citizens get (block in docs/eval/README.md)
