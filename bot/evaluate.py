@@ -219,8 +219,40 @@ def held_out(out: Path, model: Path) -> Report:
     report.title = f"Held-out test file `{HELD_OUT}` against the trained model"
     examples = annotated_services()
     parsed = parse(model, [text for text, _ in examples])
-    report.services = score_services(examples, [predicted_services(p) for p in parsed])
+    predicted = [predicted_services(p) for p in parsed]
+    report.services = score_services(examples, predicted)
+    service_confusion(examples, predicted, out / "service_confusion_matrix.png")
     return report
+
+
+def service_confusion(
+    examples: Sequence[tuple[str, frozenset[str]]],
+    predicted: Sequence[frozenset[str]],
+    picture: Path,
+) -> None:
+    """A confusion picture of services: annotated against named, per message ("–": none)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    def one(values: frozenset[str]) -> str:
+        return ", ".join(sorted(values)) or "–"
+
+    wanted = [one(values) for _, values in examples]
+    got = [one(values) for values in predicted]
+    labels = sorted(set(wanted) | set(got))
+    figure, axes = plt.subplots(figsize=(14, 12))
+    ConfusionMatrixDisplay.from_predictions(
+        wanted, got, labels=labels, ax=axes, xticks_rotation="vertical", colorbar=False
+    )
+    axes.set_xlabel("service named by the model")
+    axes.set_ylabel("service annotated")
+    axes.set_title("Services on the held-out file, per message")
+    figure.tight_layout()
+    figure.savefig(picture, dpi=80)
+    plt.close(figure)
 
 
 def cross_validation(out: Path, folds: int) -> Report:
@@ -776,6 +808,7 @@ def main(argv: list[str] | None = None) -> int:
             for picture in (
                 "intent_confusion_matrix.png",
                 "CRFEntityExtractor_confusion_matrix.png",
+                "service_confusion_matrix.png",
             ):
                 if (results / out / picture).exists():
                     shutil.copy(results / out / picture, args.output / f"{name}_{picture}")
@@ -787,7 +820,7 @@ def main(argv: list[str] | None = None) -> int:
             f"held-out file.\n\n{body}\n\n{section}\n\nConfusion matrices: "
             "`held_out_intent_confusion_matrix.png`, "
             "`cross_validation_intent_confusion_matrix.png` (and the entity ones) in this "
-            "folder.\n",
+            "folder; services: `held_out_service_confusion_matrix.png`.\n",
             encoding="utf-8",
         )
         print(f"==> wrote {readme}")

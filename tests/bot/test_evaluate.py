@@ -317,3 +317,12 @@ def test_the_gates_fail_below_their_numbers_and_name_what_failed() -> None:
     assert evaluate.check(evaluate.Report("x", {"accuracy": 1.0}, {}), []) == [
         f"service F1 0.000 < {evaluate.GATE_SERVICE_F1}"
     ]
+
+
+def test_the_service_confusion_picture_is_written(tmp_path: Path) -> None:
+    from bot.evaluate import service_confusion
+
+    picture = tmp_path / "services.png"
+    examples = [("a", frozenset({"reisepass"})), ("b", frozenset({"personalausweis"}))]
+    service_confusion(examples, [frozenset({"reisepass"}), frozenset()], picture)
+    assert picture.read_bytes().startswith(b"\x89PNG")
