@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
@@ -70,6 +70,13 @@ class WeekdayHours(BaseModel):
     intervals: list[str]
 
 
+class DayHours(BaseModel):
+    date: date
+    intervals: list[str]
+    closed_reason: str | None
+    next_opening: Opening | None
+
+
 class OpeningHours(BaseModel):
     department: Department
     now: datetime
@@ -78,6 +85,7 @@ class OpeningHours(BaseModel):
     next_opening: Opening | None
     closed_today_reason: str | None
     regular_hours: list[WeekdayHours]
+    day: DayHours | None = None
 
 
 class ServiceName(BaseModel):
@@ -172,9 +180,11 @@ class BackendClient:
         except (ValueError, ValidationError) as error:
             raise BackendUnavailable(f"{method} {path}: unexpected body: {error}") from error
 
-    async def opening_hours(self, department: str) -> OpeningHours:
+    async def opening_hours(self, department: str, day: date | None = None) -> OpeningHours:
+        """The office's hours; with ``day``, also that day's (holidays and closures known)."""
         path = f"/api/v1/departments/{quote(department, safe='')}/opening-hours"
-        result: OpeningHours = await self._request("GET", path, OpeningHours)
+        params = {"day": day.isoformat()} if day else None
+        result: OpeningHours = await self._request("GET", path, OpeningHours, params=params)
         return result
 
     async def department(self, slug: str) -> Department:

@@ -11,6 +11,7 @@ answered (``actions/handoff.py``).
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -30,7 +31,7 @@ from actions.backend_client import (
 )
 from actions.forms import get_registry, start_events
 from actions.handoff import AlwaysHuman, hand_off, load_always_human
-from actions.opening_hours import opening_status_text
+from actions.opening_hours import asked_day, day_text, opening_status_text
 from actions.referrals import Referral, referrals
 from actions.settings import get_settings
 from forms.answers import fold
@@ -58,6 +59,28 @@ def always_human() -> AlwaysHuman:
     """data/handoff.yml, read and checked once (the action server refuses to start on errors)."""
     settings = get_settings()
     return load_always_human(settings.handoff_file, settings.services_file, ASPECTS)
+
+
+# Words that ask for an aspect of a service, to answer every part of a two-part question.
+_ASPECT_CUES = {
+    "fees": re.compile(r"\b(?:kost\w*|gebuehr\w*|teuer|preis\w*|bezahlen)\b"),
+    "documents": re.compile(
+        r"\b(?:unterlagen|dokument\w*|papiere|nachweis\w*|mitbringen|mitnehmen|vorlegen|"
+        r"was brauch\w* (?:ich|man))\b"
+    ),
+    "processing_time": re.compile(r"\b(?:wie lange|dauert|dauer|bearbeitungszeit)\b"),
+}
+
+
+def further_aspects(text: str, aspect: str) -> list[str]:
+    """The other aspects a question asks for besides ``aspect``, in the order it names them:
+    only when it names ``aspect`` too, so one word alone never adds an answer."""
+    folded = fold(text)
+    found = {name: cue.search(folded) for name, cue in _ASPECT_CUES.items()}
+    if aspect not in found or found[aspect] is None:
+        return []
+    others = [(match.start(), name) for name, match in found.items() if match and name != aspect]
+    return [name for _, name in sorted(others)]
 
 
 def _entity(tracker: Tracker, name: str) -> str | None:
@@ -132,7 +155,7 @@ class ActionServiceKnowledge(Action):
             department = await self._department(department_named)
             if department is None:
                 return await self._unknown_department(dispatcher, department_named)
-            await self._office_answer(dispatcher, aspect, department, service=None)
+            await self._office_answer(dispatcher, aspect, department, service=None, text=text)
             return [SlotSet("department", department.slug), SlotSet("service", None)]
 
         # A service named in this message wins; a message that names none (as far as the
@@ -191,7 +214,10 @@ class ActionServiceKnowledge(Action):
                 if spec.sample_data:
                     dispatcher.utter_message(response="utter_form_sample_notice")
                 return [*topic, *start_events(spec, service.slug)]
-            await self._service_answer(dispatcher, aspect, service)
+            await self._service_answer(dispatcher, aspect, service, text)
+            for more in further_aspects(text, aspect):
+                # "Was brauche ich und was kostet das?": both parts are answered.
+                await self._service_answer(dispatcher, more, service, text)
             return topic
         if len(candidates) > 1:
             return self._ask_which(dispatcher, aspect, candidates)
@@ -206,7 +232,7 @@ class ActionServiceKnowledge(Action):
             )
             department = await self._department(str(wanted))
             if department is not None:
-                await self._office_answer(dispatcher, aspect, department, service=None)
+                await self._office_answer(dispatcher, aspect, department, service=None, text=text)
                 return [SlotSet("department", department.slug)]
         if service_named:
             dispatcher.utter_message(response="utter_service_unknown", service=service_named)
@@ -299,10 +325,10 @@ class ActionServiceKnowledge(Action):
         return [SlotSet("pending_aspect", aspect), SlotSet("service", None)]
 
     async def _service_answer(
-        self, dispatcher: CollectingDispatcher, aspect: str, service: Service
+        self, dispatcher: CollectingDispatcher, aspect: str, service: Service, text: str = ""
     ) -> None:
         if aspect in OFFICE_ASPECTS:
-            await self._office_answer(dispatcher, aspect, service.department, service)
+            await self._office_answer(dispatcher, aspect, service.department, service, text)
             return
         if aspect == "fees":
             dispatcher.utter_message(
@@ -353,10 +379,17 @@ class ActionServiceKnowledge(Action):
         aspect: str,
         department: Department,
         service: Service | None,
+        text: str = "",
     ) -> None:
+        """The office's hours (and of the day asked about), place, or responsibility."""
         topic = f"{service.name} – " if service else ""
         if aspect == "hours":
-            hours = await self.client.opening_hours(department.slug)
+            today = get_settings().today()
+            day = asked_day(text, today) if text else None
+            hours = await self.client.opening_hours(department.slug, day if day != today else None)
+            if hours.day is not None and hours.day.date != hours.now.date():
+                # A direct answer to "am Samstag?" first, then the week.
+                dispatcher.utter_message(text=day_text(department.name, hours.day, today))
             dispatcher.utter_message(
                 response="utter_opening_hours",
                 department=department.name,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +46,17 @@ class OpeningOut(BaseModel):
     closes_at: datetime
 
 
+class DayHoursOut(BaseModel):
+    """The hours of one day a citizen asked about ("hat das Standesamt am Samstag offen?")."""
+
+    date: date
+    intervals: list[str] = Field(description="Opening intervals that day, empty when closed")
+    closed_reason: str | None = Field(description="Holiday or special closure on that day")
+    next_opening: OpeningOut | None = Field(
+        description="When closed that day: the next opening after it"
+    )
+
+
 class OpeningHoursOut(BaseModel):
     department: DepartmentSummary
     timezone: str
@@ -58,6 +69,7 @@ class OpeningHoursOut(BaseModel):
     )
     regular_hours: list[WeekdayHours]
     upcoming_closures: list[ClosureOut]
+    day: DayHoursOut | None = Field(default=None, description="The day asked for with ?day=")
 
 
 class Problem(BaseModel):

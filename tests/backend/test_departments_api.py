@@ -90,3 +90,41 @@ async def test_department_detail_has_the_way_there(client: httpx.AsyncClient) ->
     assert body["room"] == "1.05"
     assert body["barrier_free"] is True
     assert "Aufzug" in body["directions"]
+
+
+@pytest.mark.parametrize(
+    ("day", "intervals", "reason", "next_opening"),
+    [
+        # Thursday: open, with the long afternoon.
+        ("2026-12-03", ["08:00-12:30", "14:00-18:00"], None, None),
+        # Saturday morning only; Sunday: no hours at all, Monday is next.
+        ("2026-12-05", ["09:00-12:00"], None, None),
+        ("2026-12-06", [], None, "2026-12-07T08:00:00+01:00"),
+        # Christmas Day, a Friday: a holiday; the 26th too, then a Sunday.
+        ("2026-12-25", [], "Feiertag (Erster Weihnachtstag)", "2026-12-28T08:00:00+01:00"),
+        # Heiligabend is a special closure of the catalogue.
+        ("2026-12-24", [], "Heiligabend", "2026-12-28T08:00:00+01:00"),
+    ],
+)
+async def test_the_hours_of_a_day_asked_for(
+    client: httpx.AsyncClient,
+    day: str,
+    intervals: list[str],
+    reason: str | None,
+    next_opening: str | None,
+) -> None:
+    body = (
+        await client.get("/api/v1/departments/buergerbuero/opening-hours", params={"day": day})
+    ).json()
+    assert body["day"]["date"] == day
+    assert body["day"]["intervals"] == intervals
+    assert body["day"]["closed_reason"] == reason
+    opening = body["day"]["next_opening"]
+    assert (opening["opens_at"] if opening else None) == next_opening
+
+
+async def test_a_day_that_is_no_date_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/api/v1/departments/buergerbuero/opening-hours", params={"day": "Samstag"}
+    )
+    assert response.status_code == 422

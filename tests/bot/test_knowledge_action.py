@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import ActionOutOfScope, ActionServiceKnowledge
 from actions.referrals import load_referrals
+from actions.settings import get_settings
 from tests.bot.conftest import ROOT, backend_stub, make_tracker, render
 
 BUERGERBUERO = {
@@ -413,3 +414,57 @@ def test_a_broken_referrals_file_is_refused(tmp_path: Path) -> None:
         load_referrals(path)
     assert load_referrals(tmp_path / "none.yml").entries == ()
     assert load_referrals(ROOT / "data" / "referrals.yml").sample_data
+
+
+async def test_a_question_about_a_day_gets_that_day_first(
+    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACTIONS_FIXED_NOW", "2026-11-30T09:15:00+01:00")  # a Monday
+    get_settings.cache_clear()
+    sunday = {
+        "date": "2026-12-06",
+        "intervals": [],
+        "closed_reason": None,
+        "next_opening": {
+            "opens_at": "2026-12-07T08:00:00+01:00",
+            "closes_at": "2026-12-07T12:30:00+01:00",
+        },
+    }
+    saturday = {"date": "2026-12-05", "intervals": ["09:00-12:00"], "closed_reason": None,
+                "next_opening": None}  # fmt: skip
+    routes = {
+        f"{HOURS_URL}?day=2026-12-06": hours(day=sunday),
+        f"{HOURS_URL}?day=2026-12-05": hours(day=saturday),
+    }
+    try:
+        texts, _, _, _ = await run(
+            routes, domain, intent="ask_opening_hours", entities=dept("buergerbuero"),
+            text="Hat das Bürgerbüro am Sonntag offen?",
+        )  # fmt: skip
+        assert texts[0] == (
+            "Bürgerbüro am Sonntag, 6. Dezember: geschlossen. Geöffnet ist wieder "
+            "am Montag, 7. Dezember, um 8:00 Uhr."
+        )
+        assert "Öffnungszeiten Bürgerbüro:" in texts[1]
+        texts, _, _, _ = await run(
+            routes, domain, intent="ask_opening_hours", entities=dept("buergerbuero"),
+            text="und samstags?",
+        )  # fmt: skip
+        assert texts[0] == "Bürgerbüro am Samstag, 5. Dezember: geöffnet 9:00–12:00 Uhr."
+    finally:
+        get_settings.cache_clear()
+
+
+async def test_a_two_part_question_gets_both_parts(domain: dict[str, Any]) -> None:
+    texts, _, _, _ = await run(
+        {PASS_URL: PASS}, domain, intent="ask_documents", entities=service("reisepass"),
+        text="Was brauche ich für den Reisepass und was kostet der?",
+    )  # fmt: skip
+    assert any("Biometrisches Passfoto" in text for text in texts), texts
+    assert any("70,00 €" in text for text in texts), texts
+    # One part only: one answer.
+    texts, _, _, _ = await run(
+        {PASS_URL: PASS}, domain, intent="ask_fees", entities=service("reisepass"),
+        text="Was kostet der Reisepass?",
+    )  # fmt: skip
+    assert not any("Biometrisches Passfoto" in text for text in texts), texts

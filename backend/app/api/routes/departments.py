@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime, time
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import select
@@ -13,9 +13,10 @@ from backend.app.catalogue import WEEKDAYS, Closure
 from backend.app.core.clock import now as clock_now
 from backend.app.core.config import Settings
 from backend.app.models import Department
-from backend.app.opening_hours import opening_status
+from backend.app.opening_hours import closed_reason, opening_status
 from backend.app.schemas import (
     ClosureOut,
+    DayHoursOut,
     DepartmentOut,
     DepartmentSummary,
     OpeningHoursOut,
@@ -65,11 +66,38 @@ def get_department(slug: str, session: SessionDep) -> Department:
     responses=NOT_FOUND,
     summary="Regular hours, open now or not, and the next opening",
 )
-def get_opening_hours(slug: str, session: SessionDep, settings: SettingsDep) -> OpeningHoursOut:
-    return opening_hours_of(_get(session, slug), settings)
+def get_opening_hours(
+    slug: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    day: Annotated[date | None, Query(description="Also the hours of this day")] = None,
+) -> OpeningHoursOut:
+    return opening_hours_of(_get(session, slug), settings, day)
 
 
-def opening_hours_of(department: Department, settings: Settings) -> OpeningHoursOut:
+def day_hours(
+    department: Department, closures: list[Closure], day: date, settings: Settings
+) -> DayHoursOut:
+    """The intervals of one day, or why it is closed and when the office opens next."""
+    reason = closed_reason(day, closures, settings.holiday_subdivision)
+    weekday = WEEKDAYS[day.weekday()]
+    intervals = [] if reason else list(department.opening_hours.get(weekday) or [])
+    next_opening = None
+    if not intervals:
+        midnight = datetime.combine(day, time.min, tzinfo=settings.tz)
+        found = opening_status(
+            department.opening_hours, closures, midnight, settings.tz, settings.holiday_subdivision
+        ).next_opening
+        if found is not None:
+            next_opening = OpeningOut(opens_at=found.opens_at, closes_at=found.closes_at)
+    return DayHoursOut(
+        date=day, intervals=intervals, closed_reason=reason, next_opening=next_opening
+    )
+
+
+def opening_hours_of(
+    department: Department, settings: Settings, day: date | None = None
+) -> OpeningHoursOut:
     closures = [Closure.model_validate(c) for c in department.closures]
     now = clock_now(settings)
     status = opening_status(
@@ -100,4 +128,5 @@ def opening_hours_of(department: Department, settings: Settings) -> OpeningHours
             for c in closures
             if c.end >= today
         ],
+        day=day_hours(department, closures, day, settings) if day else None,
     )
