@@ -82,11 +82,14 @@ class FormContext:
     def __post_init__(self) -> None:
         self._folded_streets.update({_street_key(name): name for name in self.streets})
 
-    def street(self, name: str) -> str | None:
-        """The city's spelling of a street, forgiving case, umlauts, "Str." and small typos."""
+    def street(self, name: str, exact: bool = False) -> str | None:
+        """The city's spelling of a street, forgiving case, umlauts and "Str."; with
+        ``exact=False`` also small typos."""
         key = _street_key(name)
         if key in self._folded_streets:
             return self._folded_streets[key]
+        if exact:
+            return None
         close = difflib.get_close_matches(key, list(self._folded_streets), n=1, cutoff=0.88)
         return self._folded_streets[close[0]] if close else None
 
@@ -168,7 +171,7 @@ _NAME_LEAD = re.compile(
     rf"(?:ich|er|sie|es|wir|die|der|das)\s+(?:{_HEISSEN})|"
     rf"(?:der|die|das|mein|meine|unser|unsere|sein|seine|ihr|ihre)\s+\w+\s+(?:{_HEISSEN})|"
     r"(?:(?:der|die|mein|meine|unser|unsere|sein|seine|ihr|ihre)\s+)?"
-    r"(?:vor|nach|familien|zu|ruf|geburts|mädchen|maedchen)?name(?:n)?\s*(?:ist|lautet|:)|"
+    r"(?:vor|nach|familien|zu|ruf|geburts|mädchen|maedchen)?name(?:n)?\s*(?:ist|lautet|:|(?=\s+\S))|"
     r"hier\s+(?:ist|schreibt|spricht)|"
     r"(?:das\s+(?:ist|wäre|waere)|ich\s+bin)(?:\s+(?:der|die|frau|herr))?)\s*",
     re.IGNORECASE,
@@ -185,9 +188,27 @@ _NOT_IN_NAMES = {
     "ich", "mein", "meine", "ist", "bin", "heisse", "heisst", "lautet", "name", "vorname",
     "nachname", "familienname", "wohne", "bitte", "danke", "gerne", "gern", "eigentlich",
     "moment", "sekunde", "augenblick", "weiss", "nicht", "keine", "ahnung", "steht", "oben",
+    "geht", "nichts", "noch", "wir", "mich", "mir", "genauso", "auf", "sie", "ueberlegen",
 }  # fmt: skip
 # Words before a comma that introduce the name after it.
-_NOT_NAMES_LEAD = {"unser", "unsere", "der", "die", "das", "waere", "ist", "meister", "chef"}
+_NOT_NAMES_LEAD = {
+    "unser", "unsere", "unseren", "der", "die", "das", "waere", "ist", "meister", "chef", "auf",
+    "meinen", "meinem", "mutter", "vater", "mama", "papa", "oma", "opa", "mann", "frau", "sohn",
+    "tochter", "ehemann", "ehefrau", "partner", "partnerin", "kollege", "kollegin", "am",
+    "besten", "inhaber", "inhaberin",
+}  # fmt: skip
+# What a citizen adds after a name to explain it: "Jana, mit einem n", "Winter, wie die
+# Jahreszeit", "Stefanie, aber alle sagen Steffi", "Schmitt mit Doppel-t".
+_NAME_EXPLAINED = re.compile(
+    r"^(?P<name>[^,.;:()]+?)\s*(?:[,.;:(]\s*|\s+(?=mit\s))"
+    r"(?:mit|wie|aber|also|ja|das|so|genau|ohne|nicht|geschrieben|bitte|danke)\b.*$",
+    re.IGNORECASE,
+)
+# Titles and forms of address are not part of the name ("Dr. Eva Schulz", "Herr Baumann").
+_NAME_TITLES = re.compile(
+    r"^(?:(?:herrn?|frau|dr|prof|dipl|ing|med)\.?\s+)+(?=\S+\s+\S)", re.IGNORECASE
+)
+_NAME_HEDGE = re.compile(r"^(?:eigentlich|offiziell|richtig|korrekt)\s+", re.IGNORECASE)
 _NAME_OK = re.compile(r"^[^\W\d_]+(?:[ '’.\-]+[^\W\d_]+)*\.?$")
 _DATE_FILLER = re.compile(
     r"\b(?:am|ab|dem|den|zum|bis|seit|nächsten|nächster|kommenden|kommender|diesen|dieser|"
@@ -224,12 +245,16 @@ _NO_ANSWER = re.compile(
     r"(?:das\s+)?weiss\s+(?:ich\s+)?(?:es\s+|das\s+)?(?:nicht|grad\w*\s+nicht)|"
     r"schwer\s+zu\s+sagen|gute\s+frage|mal\s+sehen|"
     r"(?:da\s+|das\s+)?muss\s+ich\s+(?:erst\s+|mal\s+|noch\s+)*(?:nach\w*|gucken|schauen|suchen)|"
-    r"(?:das\s+|es\s+)?steht\s+(?:doch\s+|schon\s+|alles\s+)*(?:oben|auf|im|in|unter|da))\b"
+    r"(?:das\s+|es\s+)?steht\s+(?:doch\s+|schon\s+|alles\s+)*(?:oben|auf|im|in|unter|da)|"
+    r"(?:hallo|hi|wie\s+bitte|was|hae+h?)$|weiss\s+ich\s+(?:noch\s+)?nicht|"
+    r"(?:koennen|konnen|kannst)\s+(?:sie|du)\s+(?:die\s+frage|das)\s+(?:noch\s*mal|noch\s+einmal|wiederholen)|"
+    r"(?:das\s+)?(?:moechte|will|mag)\s+ich\s+(?:lieber\s+)?(?:nicht|persoenlich)|"
+    r"wo\s+steht\s+das|hab(?:e)?\s+ich\s+(?:doch\s+)?(?:schon|bereits)\s+gesagt)\b"
 )
 
 
 def _text(spec_field: Field, text: str) -> str:
-    if _NO_ANSWER.match(fold(text)):
+    if _NO_ANSWER.match(fold(text)) or text.rstrip().endswith("?"):
         raise InvalidAnswer(f"Das habe ich nicht als Antwort verstanden. {spec_field.hint}")
     if not re.search(r"\w", text):
         raise InvalidAnswer(spec_field.hint)
@@ -242,11 +267,15 @@ def _text(spec_field: Field, text: str) -> str:
 
 def _name(spec_field: Field, text: str) -> str:
     text = _NAME_TAIL.sub("", _NAME_LEAD.sub("", text)).strip(" .,!")
+    text = _NAME_HEDGE.sub("", text)
+    if explained := _NAME_EXPLAINED.match(text):
+        text = explained.group("name").strip()
+    text = _NAME_TITLES.sub("", text)
     if "," in text:
         # "das wäre unser Meister, Marek Kowalski": the name after a phrase that is none.
         head, _, tail = text.rpartition(",")
         if set(fold(head).split()) & (_NOT_IN_NAMES | _NOT_NAMES_LEAD):
-            text = tail.strip(" .!")
+            text = _NAME_TITLES.sub("", tail.strip(" .!"))
     if not text or len(text) > 100 or not _NAME_OK.match(text):
         raise InvalidAnswer(spec_field.hint)
     if set(fold(text).split()) & _NOT_IN_NAMES:
@@ -510,6 +539,9 @@ def _integer(spec_field: Field, raw: Any) -> int:
         # "1.000" is a thousand; "2,5", "zwei oder drei" and "2-3" are no whole number.
         text = str(raw)
         counted = persons(text) if spec_field.counts == "persons" else None
+        if counted is None and spec_field.counts == "persons" and re.search(r"\d\D+\d", text):
+            # Several numbers that are not a count of people: never one of them.
+            raise InvalidAnswer(_number_hint(spec_field, text))
         number = the_number(text) if counted is None else Decimal(counted)
         if number is None and re.match(
             r"^(?:gar |noch )?(?:kein|keine|keiner|keinen|niemand)\b", fold(text)
@@ -550,8 +582,8 @@ def _decimal(spec_field: Field, raw: Any) -> str:
             try:
                 value = parse_decimal(plain, locale="de_DE", strict=True)
             except (NumberFormatError, InvalidOperation, ValueError):
-                # "etwa 1.250 Euro netto im Monat", "zwölf Quadratmeter"
-                number = the_number(re.sub(r"(?<=\d),-+", "", text))
+                # "etwa 1.250 Euro netto im Monat", "zwölf Quadratmeter", "480 plus 130"
+                number = the_number(re.sub(r"(?<=\d),-+", "", text)) or _sum(text)
                 if number is None:
                     raise InvalidAnswer(_number_hint(spec_field, text)) from None
                 value = number
@@ -561,9 +593,21 @@ def _decimal(spec_field: Field, raw: Any) -> str:
     return str(value.quantize(Decimal("0.01")))
 
 
+def _sum(text: str) -> Decimal | None:
+    """The total of amounts added up in words: "480 kalt plus 130 Nebenkosten plus 60
+    Heizung" is 670. Only "plus" or "+" adds; "und" may list other things."""
+    parts = re.split(r"\s*(?:\bplus\b|\+|\bzuzüglich\b|\bzzgl\.?)\s*", text, flags=re.I)
+    if len(parts) < 2:
+        return None
+    numbers = [the_number(part) for part in parts]
+    if any(number is None for number in numbers):
+        return None
+    return sum((number for number in numbers if number is not None), Decimal(0))
+
+
 _SIDES = re.compile(r"^\s*(\d+(?:,\d+)?)\s*(?:m\s*)?(?:x|mal|\*|×)\s*(\d+(?:,\d+)?)\s*m?\b")
-_LENGTH = re.compile(r"\b(?:m|meter|metern|lang|breit|tief|hoch|laenge|breite)\b")
-_SQUARE = re.compile(r"(?:m²|m2|qm|quadrat)", re.IGNORECASE)
+_LENGTH = re.compile(r"\b(?:m|meter|metern|lang|breit|tief|hoch|laenge|breite|kubik\w*|m3)\b")
+_SQUARE = re.compile(r"(?:m²|m2\b|qm|quadrat)", re.IGNORECASE)
 
 
 def _area(spec_field: Field, text: str) -> Decimal | None:
@@ -681,6 +725,13 @@ _ADDRESS = re.compile(
 )
 
 
+_ADDRESS_DETAIL = re.compile(
+    r"(?i)^\s*(?:\d+\.\s*(?:og|etage|stock)\b|(?:og|eg|ug|dg)\b|(?:erd|dach|unter)geschoss|"
+    r"(?:hinter|vorder)haus|seitenfl\w+|wohnung|whg\.?|apartment|app\.?\s|zimmer|"
+    r"laden\w*|büro|buero|c/o|bei\s+\w+\s*$|links|rechts|mitte)"
+)
+
+
 @dataclass(frozen=True)
 class Address:
     street: str
@@ -693,6 +744,9 @@ def parse_address(text: str) -> Address | None:
     """Street, number and, if given, postal code and town, from "ich wohne in der
     Lindenallee 12, 12345 Musterstadt"; None when there is no street with a number."""
     text = re.sub(r"\([^)]*\)", " ", text)  # "Amselweg 2 (in der Garage)"
+    # "Gartenstr. 22, 3. OG links", "bei Schneider, Eschenweg 4": details for the postman.
+    segments = [part for part in text.split(",") if not _ADDRESS_DETAIL.search(part)]
+    text = ",".join(segments) if segments else text
     text = _ADDRESS_LEAD.sub("", text.strip(" .,!"))
     match = _ADDRESS.match(text.strip(" .,!"))
     if not match:
@@ -704,11 +758,11 @@ def parse_address(text: str) -> Address | None:
     return Address(street, number, match.group("postal"), town.strip(" .") if town else None)
 
 
-def _street_name(street: str, context: FormContext) -> str | None:
+def _street_name(street: str, context: FormContext, exact: bool = True) -> str | None:
     """The city's spelling of a street named at the end of a phrase ("wohne am Markt")."""
     words = street.split()
     for start in range(len(words)):
-        known = context.street(" ".join(words[start:]))
+        known = context.street(" ".join(words[start:]), exact=exact)
         if known is not None:
             return known
     return None
@@ -723,6 +777,13 @@ def _street(spec_field: Field, text: str, context: FormContext) -> str:
     street = _PLACE_PREPOSITION.sub("", address.street)
     if spec_field.in_city:
         known = _street_name(address.street, context)
+        if known is None and (close := _street_name(address.street, context, exact=False)):
+            # "Lindenalle 4": the city's street is proposed, not taken without asking.
+            raise Proposal(
+                f"{close} {address.number}",
+                f"Meinen Sie „{close} {address.number}“? Dann antworten Sie einfach mit „ja“, "
+                "sonst mit der richtigen Angabe.",
+            )
         if known is None:
             raise InvalidAnswer(
                 f"Die Straße „{street}“ finde ich in {context.city} nicht. Bitte prüfen Sie "
@@ -730,8 +791,12 @@ def _street(spec_field: Field, text: str, context: FormContext) -> str:
                 "„Rathausplatz 1“."
             )
         street = known
-    elif not re.search(r"[^\W\d_]{2,}", street):
-        raise InvalidAnswer(spec_field.hint)
+    else:
+        # "unser Betrieb sitzt in der Werkstraße, Nummer 40": the street after the phrase.
+        street = re.sub(r"(?i)^.*\S\s+(?:in der|in dem|im|an der|auf der|am)\s+(?=\S)", "", street)
+        if not re.search(r"[^\W\d_]{2,}", street):
+            raise InvalidAnswer(spec_field.hint)
+        street = street[0].upper() + street[1:]
     return f"{street} {address.number}"
 
 

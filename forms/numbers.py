@@ -20,6 +20,7 @@ _SPELLINGS = {
 # Words that make a number vague or one of several: never a value of their own.
 _VAGUE = re.compile(
     r"\b(?:oder|bis|zwischen|paar|einige|mehrere|ein\s*paar|weiss\s+nicht|weiß\s+nicht|"
+    r"weiss\s+ich\s+nicht|weiß\s+ich\s+nicht|ungefähr\s+oder|"
     r"keine\s+ahnung|vielleicht|halb\w*|anderthalb|eineinhalb|zweieinhalb)\b"
 )
 _RANGE = re.compile(r"\d\s*(?:-|–|/)\s*\d")
@@ -35,6 +36,7 @@ _ALONE = re.compile(
     r"(?:ich\s+)?(?:allein|alleine)(?:stehend)?|ich(?:\s+(?:allein|alleine|selbst))?|"
     r"(?:nur\s+)?ich\s+(?:wohne|lebe)\s+(?:allein|alleine))$"
 )
+_MULTIPLES = {"zwillinge": "2 kinder", "drillinge": "3 kinder"}
 _ZU = re.compile(r"\bzu\s+(zweit|dritt|viert|fuenft|fünft|sechst|siebt|acht|neunt|zehnt)\b")
 # People named without a number: "ich und meine Frau", "mein Mann, ich und 2 Kinder".
 _ONE_PERSON = re.compile(
@@ -46,7 +48,7 @@ _PERSON_WORDS = re.compile(
     r"^(?:personen?|leute|menschen|erwachsene?|kinder|kind|babys?|jugendliche?|"
     r"wir|sind|es|insgesamt|zusammen|und|mit|mir|ich|davon|inklusive|einschliesslich|"
     r"einschließlich|mitgezählt|mitgezaehlt|im|haushalt|leben|wohnen|da|also|"
-    r"meine?n?|frau|mann|ehefrau|ehemann|partner(?:in)?|sohn|tochter|söhne|soehne|"
+    r"meine?n?|unsere?n?|die|der|frau|mann|ehefrau|ehemann|partner(?:in)?|sohn|tochter|söhne|soehne|"
     r"töchter|toechter|enkel|enkelin|eltern|mutter|vater|oma|opa|großeltern|ca|circa|"
     r"etwa|genau|nur|noch|dazu|plus|\+|,|\.)$"
 )
@@ -91,7 +93,10 @@ def the_number(text: str) -> Decimal | None:
 def persons(text: str) -> int | None:
     """How many people an answer counts: "nur ich" 1, "zu viert" 4, "drei Erwachsene und ein
     Kind" 4, "ich und meine Frau" 2; None when it cannot tell."""
+    if _RANGE.search(text):
+        return None
     lowered = " ".join(re.sub(r"[^\w+]+", " ", text.lower()).split())
+    lowered = re.sub(r"\b(zwillinge|drillinge)\b", lambda m: _MULTIPLES[m.group(1)], lowered)
     if _ALONE.match(lowered):
         return 1
     if group := _ZU.search(lowered):

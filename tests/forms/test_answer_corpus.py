@@ -3,7 +3,8 @@
 Both files were written by a helper who had read only the form specs and the city's street
 list (see their headers). ``answers_blind.yml`` judged the extraction before and after it was
 built (docs/forms.md); its failures are never read, so the floors below only keep it from
-getting worse. ``answers_dev.yml`` is the set whose failures were looked at while building.
+getting worse. ``answers_dev.yml`` and ``answers_dev2.yml`` are the sets whose failures were
+looked at while building.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ CORPUS = ROOT / "tests" / "forms" / "corpus"
 SPECS = load_specs(ROOT / "data" / "forms")
 CITY = ROOT / "data" / "catalogue" / "city.yml"
 
-# Measured on 2026-12-07 (docs/forms.md): blind 205/296 right on first try, 37 values stored
+# Measured on 2026-12-07 (docs/forms.md): blind 216/296 right on first try, 34 values stored
 # that the citizen did not give; the spec engine before the extraction layer: 151 and 37.
-BLIND_RIGHT = 205
-BLIND_SILENTLY_WRONG = 37
-DEV_ACCURACY = 0.90
+BLIND_RIGHT = 216
+BLIND_SILENTLY_WRONG = 34
+DEV_ACCURACY = {"answers_dev.yml": 0.90, "answers_dev2.yml": 0.82}
 
 
 def _score(name: str) -> Score:
@@ -36,13 +37,14 @@ def test_the_blind_corpus_does_not_get_worse() -> None:
     assert result.silently_wrong <= BLIND_SILENTLY_WRONG
 
 
-def test_the_development_corpus_is_understood() -> None:
-    result = _score("answers_dev.yml")
-    assert result.accuracy >= DEV_ACCURACY, f"{result.right}/{result.total}"
+def test_the_development_corpora_are_understood() -> None:
+    for name, floor in DEV_ACCURACY.items():
+        result = _score(name)
+        assert result.accuracy >= floor, f"{name}: {result.right}/{result.total}"
 
 
 def test_a_no_to_a_precondition_never_stores_an_answer() -> None:
-    for name in ("answers_blind.yml", "answers_dev.yml"):
+    for name in ("answers_blind.yml", *DEV_ACCURACY):
         for outcome in _score(name).results:
             if outcome.item.outcome == "refer":
                 assert outcome.outcome != "value", outcome.item.answer

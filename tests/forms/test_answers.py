@@ -19,6 +19,7 @@ from forms.answers import (
     SKIP,
     FormContext,
     InvalidAnswer,
+    Proposal,
     load_city,
     normalize,
     parse_yes_no,
@@ -229,18 +230,39 @@ def test_no_postal_code_gets_the_hint(answer: str) -> None:
         ("Hauptstr. 5", "Hauptstraße 5"),
         ("hauptstr 5", "Hauptstraße 5"),
         ("hauptstrasse 5", "Hauptstraße 5"),
-        ("Haupstraße 5", "Hauptstraße 5"),
-        ("Lindenalle 12", "Lindenallee 12"),
         ("Heinrich-Heine-Str. 7", "Heinrich-Heine-Straße 7"),
         ("Muehlenweg 4", "Mühlenweg 4"),
         ("Am Markt 3a", "Am Markt 3a"),
         ("Bahnhofstr. 12-14", "Bahnhofstraße 12-14"),
     ],
 )
-def test_a_street_of_the_city_forgives_abbreviations_umlauts_and_typos(
+def test_a_street_of_the_city_forgives_abbreviations_and_umlauts(
     answer: str, expected: str
 ) -> None:
     assert ok(CITY_STREET, answer) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "proposed"),
+    [("Haupstraße 5", "Hauptstraße 5"), ("Lindenalle 12", "Lindenallee 12")],
+)
+def test_a_misspelt_street_of_the_city_is_proposed_not_taken(answer: str, proposed: str) -> None:
+    with pytest.raises(Proposal) as caught:
+        normalize(CITY_STREET, answer, CONTEXT)
+    assert caught.value.value == proposed
+    assert caught.value.hint.startswith(f"Meinen Sie „{proposed}“?")
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Gartenstr. 22, 3. OG links", "Gartenstraße 22"),
+        ("Am Markt 2, Hinterhaus, 2. Etage", "Am Markt 2"),
+        ("wohne in der lindenallee 12 in musterstadt", "Lindenallee 12"),
+    ],
+)
+def test_details_for_the_postman_are_left_out(answer: str, expected: str) -> None:
+    assert normalize(CITY_STREET, answer, CONTEXT) == expected
 
 
 def test_a_street_the_city_does_not_have_is_refused_with_an_example() -> None:
@@ -453,6 +475,13 @@ def test_an_amount_below_the_minimum_says_so() -> None:
         ("unser Sohn heißt Ben", "Ben"),
         ("von der Heide", "von der Heide"),
         ("Ende", "Ende"),
+        ("also ich heiße eigentlich Koch", "Koch"),
+        ("Jana, mit einem n", "Jana"),
+        ("Winter, wie die Jahreszeit", "Winter"),
+        ("Schmitt mit Doppel-t", "Schmitt"),
+        ("offiziell Maximilian, aber alle sagen Max", "Maximilian"),
+        ("Dr. Eva Schulz", "Eva Schulz"),
+        ("ich bin die Mutter, Sabine Krüger", "Sabine Krüger"),
     ],
 )
 def test_names(answer: str, expected: str) -> None:
@@ -461,7 +490,7 @@ def test_names(answer: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "answer",
-    ["Anna123", "???", "x" * 120, "also ich heiße eigentlich Koch", "Koch ist mein Name"],
+    ["Anna123", "???", "x" * 120, "Koch ist mein Name", "das geht Sie nichts an", "auf mich"],
 )
 def test_no_name_gets_the_hint(answer: str) -> None:
     # A sentence that is not taken apart is asked again, never stored as the name.
