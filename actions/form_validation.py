@@ -63,6 +63,14 @@ INTERRUPTIONS = frozenset(ASPECTS) | {
 LEAVING_INTENTS = frozenset({"request_human", "delete_conversation"})
 INTERRUPTIONS |= LEAVING_INTENTS
 STOP_WORDS = frozenset({"abbrechen", "abbruch", "stopp", "stop", "beenden", "cancel"})
+LEAVING_WORDS = frozenset(
+    {
+        "mitarbeiter", "mitarbeiterin", "mitarbeitenden", "menschen", "person", "berater",
+        "beraterin", "sachbearbeiter", "sachbearbeiterin", "jemandem", "jemand", "telefon",
+        "anrufen", "rueckruf", "persoenlich", "echten", "echter", "servicecenter", "loeschen",
+        "loesche", "vergessen", "daten", "mensch",
+    }
+)  # fmt: skip
 STRUCTURED_CONFIDENCE = 0.5
 # A free answer starting like a question ("Wie in der Skizze: ...") without a question mark
 # interrupts only when the NLU is fairly sure.
@@ -170,7 +178,13 @@ def understand(
     says_stop = not free or len(words) > 2 or bool(set(words) & STOP_WORDS)
     if name == "cancel" and confidence >= STRUCTURED_CONFIDENCE and says_stop:
         raise Interruption
-    if name in LEAVING_INTENTS and confidence >= QUESTION_CONFIDENCE:
+    if (
+        name in LEAVING_INTENTS
+        and confidence >= QUESTION_CONFIDENCE
+        and (not free or bool(set(words) & LEAVING_WORDS))
+    ):
+        # A free answer ("Mensch", a company's name) leaves the form only when it asks in
+        # words for a person or for deleting.
         raise Interruption
     interrupting = name in INTERRUPTIONS and (name != "correct_field" or names_a_field)
     if text.startswith("/"):

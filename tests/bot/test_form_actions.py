@@ -707,3 +707,33 @@ async def test_a_truthful_no_to_a_precondition_ends_the_form_with_a_referral(
     assert "Antrag deshalb beendet" in messages[1]
     assert ActiveLoop(None) in events and FollowupAction("action_listen") in events
     assert SlotSet(slot("vorname"), None) in events and SlotSet("form_id", None) in events
+
+
+async def test_a_free_answer_leaves_the_form_only_when_it_asks_for_a_person(
+    domain: dict[str, Any],
+) -> None:
+    # A company's name the NLU takes for asking for a person is the answer.
+    t = tracker(
+        "Personal Service GmbH",
+        intent="request_human",
+        confidence=0.95,
+        slots={
+            **filled(**{k: SELF_HELD[k] for k in ("vorname", "nachname", "strasse")}),
+            "bewohnerparkausweis__postleitzahl": "12345",
+            "bewohnerparkausweis__wohnsitz": "hauptwohnsitz",
+            "bewohnerparkausweis__kennzeichen": "MU-AB 123",
+            "bewohnerparkausweis__halter": "firma",
+            "requested_slot": slot("halter_name"),
+        },
+    )
+    events, _ = await validate(t, domain)
+    assert SlotSet(slot("halter_name"), "Personal Service GmbH") in events
+    # Asked in words, it leaves the form (the rules hand over).
+    t = tracker(
+        "ich möchte mit einem Mitarbeiter sprechen",
+        intent="request_human",
+        confidence=0.95,
+        slots={"requested_slot": slot("halter_name")},
+    )
+    events, _ = await validate(t, domain)
+    assert events == []  # not taken: the form rejects the message and the rules hand over
