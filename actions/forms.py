@@ -17,7 +17,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 
 from actions.settings import get_settings
 from forms import FormContext, FormSpec, load_specs
-from forms.answers import SKIP, display, fold, load_city
+from forms.answers import SKIP, display, fold, from_opener, load_city
 
 # Slots of the form dialogue that are not fields (declared in bot/domain/forms.yml).
 FORM_ID = "form_id"  # the spec being filled in or waiting for confirmation
@@ -95,12 +95,15 @@ def clear_events(spec: FormSpec) -> list[EventType]:
     ]
 
 
-def start_events(spec: FormSpec, service: str | None) -> list[EventType]:
-    """Begin a form afresh; answers the service already gives are filled in."""
+def start_events(spec: FormSpec, service: str | None, opener: str = "") -> list[EventType]:
+    """Begin a form afresh; answers the service or the opening message already give are filled
+    in ("Ich brauche zwei Geburtsurkunden für meine Mutter, per Post")."""
     events = clear_events(spec)
     for item in spec.fields:
         if service and service in item.prefill_from_service:
             events.append(SlotSet(spec.slot(item.name), item.prefill_from_service[service]))
+        elif (value := from_opener(item, opener)) is not None:
+            events.append(SlotSet(spec.slot(item.name), value))
     events += [SlotSet(FORM_ID, spec.id), FollowupAction(spec.form_name)]
     return events
 

@@ -213,7 +213,7 @@ class ActionServiceKnowledge(Action):
                 dispatcher.utter_message(response=f"utter_intro_{spec.key}")
                 if spec.sample_data:
                     dispatcher.utter_message(response="utter_form_sample_notice")
-                return [*topic, *start_events(spec, service.slug)]
+                return [*topic, *start_events(spec, service.slug, text)]
             await self._service_answer(dispatcher, aspect, service, text)
             for more in further_aspects(text, aspect):
                 # "Was brauche ich und was kostet das?": both parts are answered.

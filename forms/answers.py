@@ -817,6 +817,38 @@ def _town(spec_field: Field, text: str) -> str:
     return town
 
 
+def from_opener(spec_field: Field, text: str) -> Any:
+    """The value a field's ``from_opener`` takes from the message that started the form, or
+    None. Stricter than an answer: an option only when exactly one is named by a word of at
+    least five letters; a number only right before a word of the field ("zwei Exemplare")."""
+    if not spec_field.from_opener or not text:
+        return None
+    folded = fold(text)
+    if spec_field.type == "choice":
+        named = set()
+        for option in spec_field.options:
+            for word in (option.label, *option.synonyms):
+                key = fold(word)
+                if (
+                    len(key) >= 5
+                    and re.search(rf"\b{re.escape(key)}\b", folded)
+                    and not _names_another(spec_field, text, key)
+                ):
+                    named.add(option.value)
+        return named.pop() if len(named) == 1 else None
+    if spec_field.type == "integer":
+        nouns = "|".join(re.escape(fold(word)) for word in spec_field.synonyms if len(word) >= 4)
+        found = (
+            re.findall(rf"\b(\d+)\s+(?:{nouns})\b", fold(words_to_digits(text))) if nouns else []
+        )
+        if len(found) == 1:
+            try:
+                return _integer(spec_field, found[0])
+            except InvalidAnswer:
+                return None
+    return None
+
+
 def understand_answer(
     spec: FormSpec, spec_field: Field, raw: Any, context: FormContext
 ) -> Understood:

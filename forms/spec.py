@@ -140,6 +140,9 @@ class Field:
     # A "must be yes" question whose "no" means this office cannot help: what to tell the
     # citizen instead (where to go). The form then ends.
     if_not: str | None = None
+    # Choices and integers: taken from the message that started the form when it says so
+    # plainly ("zwei Exemplare", "per Post", "für meine Mutter"); shown at the summary.
+    from_opener: bool = False
     # Decimals: the unit the number is in; "m2" takes "2 x 3 m" as 6 and refuses a length.
     unit: str | None = None
 
@@ -266,7 +269,7 @@ _FIELD_KEYS = {
     "name", "type", "label", "question", "hint", "section", "required", "when", "options",
     "other", "synonyms", "personal_data", "min", "max", "earliest_days", "latest_days",
     "max_length", "not_before", "in_city", "must_be_true", "prefill_from_service", "counts",
-    "address", "if_not", "unit",
+    "address", "if_not", "unit", "from_opener",
 }  # fmt: skip
 UNITS = frozenset({"m2"})
 COUNTS = frozenset({"persons"})
@@ -314,6 +317,9 @@ def _field(raw: Any, where: str) -> Field:
         or not all(isinstance(value, str) for value in address.values())
     ):
         raise _fail(where, "'address' is for streets: {postal_code: <field>, town: <field>}")
+    from_opener = bool(raw.get("from_opener", False))
+    if from_opener and kind not in ("choice", "integer"):
+        raise _fail(where, "'from_opener' is for choices and integers")
     unit = raw.get("unit")
     if unit is not None and (kind != "decimal" or unit not in UNITS):
         raise _fail(where, f"'unit' is for decimals and one of {sorted(UNITS)}")
@@ -346,6 +352,7 @@ def _field(raw: Any, where: str) -> Field:
         address=dict(address),
         if_not=_text(raw, "if_not", where) if if_not is not None else None,
         unit=unit,
+        from_opener=from_opener,
     )
 
 

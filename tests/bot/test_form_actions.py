@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.backend_client import BackendClient
 from actions.form_dialogue import ActionFormAskCancel, ActionFormStep, ActionShowSummary
 from actions.form_validation import VALIDATION_ACTIONS
-from actions.forms import get_registry
+from actions.forms import get_registry, start_events
 from actions.knowledge import ActionServiceKnowledge
 from actions.settings import get_settings
 from forms import InvalidAnswer, normalize
@@ -737,3 +737,21 @@ async def test_a_free_answer_leaves_the_form_only_when_it_asks_for_a_person(
     )
     events, _ = await validate(t, domain)
     assert events == []  # not taken: the form rejects the message and the rules hand over
+
+
+def test_what_the_opener_says_is_taken_as_the_first_answers() -> None:
+    spec = get_registry().specs["urkundenbestellung"]
+    opener = "Ich brauche zwei Exemplare der Geburtsurkunde meiner Mutter, bitte per Post"
+    events = start_events(spec, "geburtsurkunde", opener)
+    filled_in = {e["name"]: e["value"] for e in events if e.get("event") == "slot" and e["value"]}
+    assert filled_in[spec.slot("urkundenart")] == "geburtsurkunde"
+    assert filled_in[spec.slot("beziehung")] == "eltern"
+    assert filled_in[spec.slot("anzahl")] == 2
+    assert filled_in[spec.slot("versand")] == "post"
+    assert spec.slot("ausfuehrung") not in filled_in  # not said: asked
+    # A plain request fills in only what the service gives.
+    events = start_events(spec, "geburtsurkunde", "Ich brauche eine Geburtsurkunde")
+    assert [e["name"] for e in events if e.get("event") == "slot" and e["value"]] == [
+        spec.slot("urkundenart"),
+        "form_id",
+    ]
