@@ -72,6 +72,18 @@ _ASPECT_CUES = {
 }
 
 
+# A complaint or an objection about a case that exists already, not a new application.
+_EXISTING_CASE = re.compile(
+    r"\b(?:trotz\w*|beschwer\w*|reklamation|widerspruch|einspruch|knoellchen|strafzettel|"
+    r"bussgeld\w*|verwarn\w*|falsch (?:berechnet|ausgestellt|eingetragen)|abgelehnt|"
+    r"immer noch nicht|noch immer nicht|seit wochen)\b"
+)
+
+
+def about_an_existing_case(text: str) -> bool:
+    return bool(_EXISTING_CASE.search(fold(text)))
+
+
 def further_aspects(text: str, aspect: str) -> list[str]:
     """The other aspects a question asks for besides ``aspect``, in the order it names them:
     only when it names ``aspect`` too, so one word alone never adds an answer."""
@@ -208,6 +220,15 @@ class ActionServiceKnowledge(Action):
             if aspect == "apply" and pending and tracker.get_slot("form_stage"):
                 # "Ja, den Antrag bitte stellen" at the summary must not start afresh.
                 return [FollowupAction("action_show_summary")]
+            if aspect == "apply" and about_an_existing_case(text):
+                # "Trotz Verlängerung ein Knöllchen": no new application, but who handles it.
+                dispatcher.utter_message(
+                    response="utter_existing_case",
+                    service=service.name,
+                    department=service.department.name,
+                    contact=german.contact(service.department),
+                )
+                return topic
             if aspect == "apply" and spec is not None and not tracker.active_loop:
                 # The application is filled in right here, in the conversation.
                 dispatcher.utter_message(response=f"utter_intro_{spec.key}")

@@ -468,3 +468,17 @@ async def test_a_two_part_question_gets_both_parts(domain: dict[str, Any]) -> No
         text="Was kostet der Reisepass?",
     )  # fmt: skip
     assert not any("Biometrisches Passfoto" in text for text in texts), texts
+
+
+async def test_a_complaint_about_an_existing_case_starts_no_application(
+    domain: dict[str, Any],
+) -> None:
+    parking_url = "/api/v1/services/bewohnerparkausweis"
+    texts, events, _, _ = await run(
+        {parking_url: PARKING}, domain, intent="ask_apply",
+        entities=service("bewohnerparkausweis"),
+        text="Ich habe trotz Verlängerung vom Bewohnerparkausweis ein Knöllchen bekommen",
+    )  # fmt: skip
+    assert texts[0].startswith("Das klingt nach einem Anliegen zu einem bestehenden Vorgang")
+    assert "Telefon +49 0000 0000-100" in texts[0]
+    assert all(e.get("event") != "followup" and e.get("name") != "form_id" for e in events)
