@@ -135,7 +135,9 @@ def _confirmed(item: Field, proposed: Any, text: str) -> Understood | None:
         return None
     said = parse_yes_no(text)
     if said is True:
-        return Understood(proposed.get("value"))
+        return Understood(proposed.get("value"), dict(proposed.get("also") or {}))
+    if said is False and proposed.get("otherwise") is not None:
+        return Understood(proposed["otherwise"])  # "Hans Peter": both are first names
     if said is False:
         labels = ", ".join(f"„{option.label}“" for option in item.options)
         raise InvalidAnswer(
@@ -309,10 +311,12 @@ class SpecFormValidation(FormValidationAction, ABC):
                         {"title": "Nein", "payload": "Nein"},
                     ],
                 )
-                events += [
-                    SlotSet(FORM_PROPOSAL, {"field": item.name, "value": proposal.value}),
-                    SlotSet(spec.slot(item.name), None),
-                ]
+                pending = {"field": item.name, "value": proposal.value}
+                if proposal.also:
+                    pending["also"] = proposal.also
+                if proposal.otherwise is not None:
+                    pending["otherwise"] = proposal.otherwise
+                events += [SlotSet(FORM_PROPOSAL, pending), SlotSet(spec.slot(item.name), None)]
             except InvalidAnswer as invalid:
                 failures = int(tracker.get_slot(FORM_FAILURES) or 0) + 1
                 if failures >= FAILURES_BEFORE_HANDOFF:

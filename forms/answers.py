@@ -52,9 +52,19 @@ class InvalidAnswer(ValueError):
 class Proposal(InvalidAnswer):
     """An answer close to a value but not certain: the citizen confirms ``value`` first."""
 
-    def __init__(self, value: Any, question: str) -> None:
+    def __init__(
+        self,
+        value: Any,
+        question: str,
+        also: dict[str, Any] | None = None,
+        otherwise: Any = None,
+    ) -> None:
         super().__init__(question)
         self.value = value
+        # Later fields answered too, when the citizen confirms.
+        self.also = also or {}
+        # The value when the citizen says no ("Hans Peter" is two first names), if any.
+        self.otherwise = otherwise
 
 
 class NotEligible(InvalidAnswer):
@@ -849,13 +859,49 @@ def from_opener(spec_field: Field, text: str) -> Any:
     return None
 
 
+_SURNAME_PARTICLES = {"von", "van", "de", "del", "della", "da", "di", "du", "zu", "vom", "zur",
+                      "ten", "ter", "le", "la", "al", "el", "bin", "ibn"}  # fmt: skip
+_SURNAME_FIRST = re.compile(r"^\s*([^\W\d_][^\W\d_'’\- ]*?)\s*,\s*([^\W\d_][^\W\d_'’\-]*)\s*$")
+
+
+def _whole_name(spec_field: Field, text: str, value: str) -> None:
+    """A first and last name given at the first-name question: proposed as both."""
+    assert spec_field.surname is not None
+    if re.search(r"(?i)vornamen|beides|zweiter vorname|doppelname", text):
+        return
+    if reverse := _SURNAME_FIRST.match(text):
+        surname, first = reverse.group(1).strip(), reverse.group(2).strip()
+        if not set(fold(f"{surname} {first}").split()) & _NOT_IN_NAMES:
+            raise Proposal(
+                first,
+                f"Dann ist „{first}“ Ihr Vorname und „{surname}“ Ihr Nachname – richtig?",
+                also={spec_field.surname: surname},
+            )
+        return
+    words = value.split()
+    if len(words) < 2:
+        return
+    cut = next((i for i, w in enumerate(words) if i and w.lower() in _SURNAME_PARTICLES), None)
+    first, surname = " ".join(words[: cut or -1]), " ".join(words[cut or -1 :])
+    raise Proposal(
+        first,
+        f"Dann ist „{first}“ Ihr Vorname und „{surname}“ Ihr Nachname – richtig?",
+        also={spec_field.surname: surname},
+        otherwise=value,
+    )
+
+
 def understand_answer(
     spec: FormSpec, spec_field: Field, raw: Any, context: FormContext
 ) -> Understood:
     """An answer's value and what else the same message answered (the postal code and town
     of a whole address given at the street question). Parts that do not fit their own
     field are left out: that question is then asked as usual."""
+    if spec_field.surname and isinstance(raw, str) and _SURNAME_FIRST.match(_clean(raw)):
+        _whole_name(spec_field, _clean(raw), _clean(raw))
     value = normalize(spec_field, raw, context)
+    if spec_field.surname and isinstance(raw, str):
+        _whole_name(spec_field, _clean(raw), str(value))
     also: dict[str, Any] = {}
     if spec_field.type == "street" and spec_field.address and isinstance(raw, str):
         address = parse_address(_clean(raw))

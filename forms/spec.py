@@ -140,6 +140,9 @@ class Field:
     # A "must be yes" question whose "no" means this office cannot help: what to tell the
     # citizen instead (where to go). The form then ends.
     if_not: str | None = None
+    # First names: the later surname field a whole name given here answers as well ("Markus
+    # Vogel" at the first name: proposed as first name and surname, stored after "ja").
+    surname: str | None = None
     # Choices and integers: taken from the message that started the form when it says so
     # plainly ("zwei Exemplare", "per Post", "für meine Mutter"); shown at the summary.
     from_opener: bool = False
@@ -269,7 +272,7 @@ _FIELD_KEYS = {
     "name", "type", "label", "question", "hint", "section", "required", "when", "options",
     "other", "synonyms", "personal_data", "min", "max", "earliest_days", "latest_days",
     "max_length", "not_before", "in_city", "must_be_true", "prefill_from_service", "counts",
-    "address", "if_not", "unit", "from_opener",
+    "address", "if_not", "unit", "from_opener", "surname",
 }  # fmt: skip
 UNITS = frozenset({"m2"})
 COUNTS = frozenset({"persons"})
@@ -317,6 +320,9 @@ def _field(raw: Any, where: str) -> Field:
         or not all(isinstance(value, str) for value in address.values())
     ):
         raise _fail(where, "'address' is for streets: {postal_code: <field>, town: <field>}")
+    surname = raw.get("surname")
+    if surname is not None and (kind != "name" or not isinstance(surname, str)):
+        raise _fail(where, "'surname' is for names: the later surname field")
     from_opener = bool(raw.get("from_opener", False))
     if from_opener and kind not in ("choice", "integer"):
         raise _fail(where, "'from_opener' is for choices and integers")
@@ -353,6 +359,7 @@ def _field(raw: Any, where: str) -> Field:
         if_not=_text(raw, "if_not", where) if if_not is not None else None,
         unit=unit,
         from_opener=from_opener,
+        surname=surname,
     )
 
 
@@ -394,6 +401,12 @@ def _check_references(spec: FormSpec, where: str) -> None:
                 _check_values(item.when, seen, f"{where} ({item.name}.when)")
         seen[item.name] = item
     for item in spec.fields:
+        if item.surname is not None:
+            later = [other for other in spec.fields[spec.fields.index(item) + 1 :]]
+            target = next((other for other in later if other.name == item.surname), None)
+            if target is None or target.type != "name" or target.when != item.when:
+                raise _fail(where, f"'{item.name}': surname '{item.surname}' must be a later "
+                            "name field asked in the same case")  # fmt: skip
         for part, name in item.address.items():
             target = next((later for later in spec.fields if later.name == name), None)
             if target is None or target.type != ADDRESS_PARTS[part] or target.when != item.when:

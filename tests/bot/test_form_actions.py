@@ -755,3 +755,26 @@ def test_what_the_opener_says_is_taken_as_the_first_answers() -> None:
         spec.slot("urkundenart"),
         "form_id",
     ]
+
+
+async def test_a_whole_name_at_the_first_name_is_proposed_as_both(domain: dict[str, Any]) -> None:
+    t = tracker("Markus Vogel", slots={"requested_slot": slot("vorname")})
+    events, messages = await validate(t, domain)
+    assert messages[0] == "Dann ist „Markus“ Ihr Vorname und „Vogel“ Ihr Nachname – richtig?"
+    assert SlotSet(slot("vorname"), "Markus Vogel") not in events
+    proposed = next(e["value"] for e in events if e.get("name") == "form_proposal")
+    assert proposed == {
+        "field": "vorname",
+        "value": "Markus",
+        "also": {"nachname": "Vogel"},
+        "otherwise": "Markus Vogel",
+    }
+    slots = {"form_proposal": proposed, "requested_slot": slot("vorname")}
+    events, _ = await validate(tracker("ja", intent="affirm", slots=slots), domain)
+    assert SlotSet(slot("vorname"), "Markus") in events
+    assert SlotSet(slot("nachname"), "Vogel") in events
+    assert events[-1] == SlotSet("requested_slot", slot("strasse"))
+    # "Nein": it is one first name of two words ("Hans Peter").
+    events, _ = await validate(tracker("nein", intent="deny", slots=slots), domain)
+    assert SlotSet(slot("vorname"), "Markus Vogel") in events
+    assert events[-1] == SlotSet("requested_slot", slot("nachname"))
