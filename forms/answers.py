@@ -165,6 +165,8 @@ def parse_yes_no(text: str) -> bool | None:
         return False
     if words[0] in _YES or (len(words) > 1 and " ".join(words[:2]) == "trifft zu"):
         return True
+    if words[-1] in {"ja", "jawohl", "okay", "ok"}:
+        return True  # "na gut, wenn's sein muss, ja"
     return None
 
 

@@ -721,3 +721,8 @@ def test_an_unknown_department_and_a_prefix_used_twice_are_refused(tmp_path: Pat
     write(tmp_path, {**copy.deepcopy(VALID), "id": "zweites"})
     with pytest.raises(SpecError, match=r"reference prefixes used twice: \['BSP'\]"):
         load_specs(tmp_path)
+
+
+@pytest.mark.parametrize("answer", ["na gut, wenn's sein muss, ja", "hm, ok"])
+def test_a_yes_at_the_end_is_a_yes(answer: str) -> None:
+    assert parse_yes_no(answer) is True
