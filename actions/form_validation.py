@@ -126,12 +126,31 @@ def looks_like_question(text: str) -> bool:
     return text.rstrip().endswith("?") or (bool(words) and words[0] in QUESTION_WORDS)
 
 
-def _confirmed(item: Field, proposed: Any, text: str) -> Understood | None:
-    """The proposed value when the citizen says yes to "Meinen Sie …?".
+class DeclinedProposal(Exception):
+    """ "Nein" to "Meinen Sie …?": the question is asked again, no failure counted."""
 
-    "Nein" is asked again with the options; any other text is a new answer.
+    def __init__(self, hint: str) -> None:
+        super().__init__(hint)
+        self.hint = hint
+
+
+def _user_turns(tracker: Tracker) -> int:
+    return sum(1 for event in tracker.events if event.get("event") == "user")
+
+
+def _confirmed(item: Field, proposed: Any, text: str, turn: int) -> Understood | None:
+    """The proposed value when the citizen says a plain yes to "Meinen Sie …?".
+
+    Only the message right after the proposal answers it, and only a bare yes or no: "nein,
+    Nebenwohnsitz" or "Nebenwohnsitz, ja" are new answers (None), as is anything else.
     """
     if not isinstance(proposed, dict) or proposed.get("field") != item.name:
+        return None
+    words = fold(text).split()
+    bare = all(
+        parse_yes_no(word) is not None or word in {"bitte", "danke", "doch"} for word in words
+    )
+    if proposed.get("turn") not in (None, turn - 1) or not words or not bare:
         return None
     said = parse_yes_no(text)
     if said is True:
@@ -139,13 +158,28 @@ def _confirmed(item: Field, proposed: Any, text: str) -> Understood | None:
     if said is False and proposed.get("otherwise") is not None:
         return Understood(proposed["otherwise"])  # "Hans Peter": both are first names
     if said is False:
-        labels = ", ".join(f"„{option.label}“" for option in item.options)
-        raise InvalidAnswer(
-            f"Gut, dann nennen Sie es bitte noch einmal. Möglich sind: {labels}."
-            if labels
-            else item.hint
+        options = "" if item.other else ", ".join(f"„{o.label}“" for o in item.options)
+        raise DeclinedProposal(
+            f"Dann nennen Sie mir bitte die richtige Angabe. Möglich sind: {options}."
+            if options
+            else f"Dann nennen Sie mir bitte die richtige Angabe. {item.hint}"
         )
     return None
+
+
+def _leaves(item: Field, message: dict[str, Any]) -> bool:
+    """Whether a message after "Meinen Sie …?" stops, leaves or asks something instead."""
+    text = str(message.get("text") or "")
+    words = set(fold(text).split())
+    intent = message.get("intent") or {}
+    leaving = intent.get("name") in LEAVING_INTENTS and float(intent.get("confidence") or 0) >= (
+        QUESTION_CONFIDENCE
+    )
+    return (
+        bool(words & STOP_WORDS)
+        or (leaving and bool(words & LEAVING_WORDS))
+        or (text.rstrip().endswith("?"))
+    )
 
 
 class Interruption(Exception):
@@ -283,11 +317,16 @@ class SpecFormValidation(FormValidationAction, ABC):
         elif requested and fresh:
             item = spec.field(requested[1])
             proposed = tracker.get_slot(FORM_PROPOSAL)
-            if proposed:
-                events.append(SlotSet(FORM_PROPOSAL, None))
+            turn = _user_turns(tracker)
             try:
                 text = str(tracker.latest_message.get("text") or "")
-                understood = _confirmed(item, proposed, text) or understand(
+                if proposed and _leaves(item, tracker.latest_message):
+                    # "abbrechen", a person, a question: the form rejects the message and
+                    # the rules take it; the proposal is not answered by it.
+                    raise Interruption
+                if proposed:
+                    events.append(SlotSet(FORM_PROPOSAL, None))
+                understood = _confirmed(item, proposed, text, turn) or understand(
                     spec,
                     item,
                     tracker.latest_message,
@@ -296,7 +335,10 @@ class SpecFormValidation(FormValidationAction, ABC):
                 )
                 check_against(spec, item, understood.value, given)
             except Interruption:
-                return events
+                return []
+            except DeclinedProposal as declined:
+                dispatcher.utter_message(text=declined.hint)
+                events.append(SlotSet(spec.slot(item.name), None))
             except NotEligible as refusal:
                 # A truthful "no" to a precondition: where to go instead, and the form ends.
                 dispatcher.utter_message(text=refusal.hint)
@@ -311,7 +353,7 @@ class SpecFormValidation(FormValidationAction, ABC):
                         {"title": "Nein", "payload": "Nein"},
                     ],
                 )
-                pending = {"field": item.name, "value": proposal.value}
+                pending = {"field": item.name, "value": proposal.value, "turn": turn}
                 if proposal.also:
                     pending["also"] = proposal.also
                 if proposal.otherwise is not None:
@@ -340,10 +382,10 @@ class SpecFormValidation(FormValidationAction, ABC):
                     SlotSet(FORM_FAILURES, 0),
                 ]
                 for name, value in understood.also.items():
-                    # The postal code and town of a whole address: not asked again.
-                    if given.get(name) is None:
-                        given[name] = value
-                        events.append(SlotSet(spec.slot(name), value))
+                    # The postal code and town of a whole address, the surname of a whole
+                    # name: said in this message, so they replace what was there.
+                    given[name] = value
+                    events.append(SlotSet(spec.slot(name), value))
         # A changed answer can make other fields unnecessary: their answers are dropped.
         needed = spec.active_fields(given)
         needed_names = {item.name for item in needed}

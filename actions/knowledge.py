@@ -74,9 +74,9 @@ _ASPECT_CUES = {
 
 # A complaint or an objection about a case that exists already, not a new application.
 _EXISTING_CASE = re.compile(
-    r"\b(?:trotz\w*|beschwer\w*|reklamation|widerspruch|einspruch|knoellchen|strafzettel|"
+    r"\b(?:trotz|beschwer\w*|reklamation|widerspruch|einspruch|knoellchen|strafzettel|"
     r"bussgeld\w*|verwarn\w*|falsch (?:berechnet|ausgestellt|eingetragen)|abgelehnt|"
-    r"immer noch nicht|noch immer nicht|seit wochen)\b"
+    r"immer noch nicht|noch immer nicht)\b"
 )
 
 

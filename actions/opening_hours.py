@@ -20,7 +20,8 @@ def asked_day(text: str, today: date) -> date | None:
     it names no day. A weekday is the next one (today when it is today's)."""
     words = fold(text).split()
     for word in words:
-        if word in _RELATIVE and not (word == "morgen" and "guten" in words):
+        before = words[words.index(word) - 1] if words.index(word) else ""
+        if word in _RELATIVE and not (word == "morgen" and before in {"guten", "am", "jeden"}):
             return today + timedelta(days=_RELATIVE[word])
         stem = word[:-1] if word.endswith("s") and word[:-1] in _WEEKDAYS else word
         if stem in _WEEKDAYS:

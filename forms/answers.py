@@ -201,6 +201,7 @@ _NOT_IN_NAMES = {
     "nachname", "familienname", "wohne", "bitte", "danke", "gerne", "gern", "eigentlich",
     "moment", "sekunde", "augenblick", "weiss", "nicht", "keine", "ahnung", "steht", "oben",
     "geht", "nichts", "noch", "wir", "mich", "mir", "genauso", "auf", "sie", "ueberlegen",
+    "und", "oder", "sondern", "hallo", "moin", "servus", "ja", "nein", "ok", "okay", "tag",
 }  # fmt: skip
 # Words before a comma that introduce the name after it.
 _NOT_NAMES_LEAD = {
@@ -351,9 +352,10 @@ _DATE_IN_TEXT = re.compile(
 def _date_in_sentence(text: str, today: date) -> str | None:
     """The part of a sentence that is a date, as the parsers read it; None if there is none."""
     folded = fold(text)
+    year = re.search(r"\b(?:19|20)\d{2}\b", folded)
     for name, day in _FEAST_DAYS.items():
         if re.search(rf"\b{name}\b", folded):
-            return day
+            return f"{day}{year.group()}" if year else day
     for index, weekday in enumerate(_WEEKDAYS):
         if re.search(rf"\b{weekday}\b", folded) and re.search(r"\bnaechste\w* woche\b", folded):
             monday = today + timedelta(days=7 - today.weekday())
@@ -446,10 +448,30 @@ def _boolean(spec_field: Field, raw: Any) -> bool:
     if value is None:
         raise InvalidAnswer(spec_field.hint)
     if spec_field.must_be_true and value is not True:
-        if spec_field.if_not:
+        if spec_field.if_not and not isinstance(raw, bool) and _plain_no(_clean(raw)):
             raise NotEligible(spec_field.if_not)
         raise InvalidAnswer(spec_field.hint)
     return value
+
+
+# A "no" that ends a form must be one: it starts with no, and says nothing of "not yet",
+# "but", or doubt ("Noch nicht, aber mein Chef schreibt sie mir", "Kein Problem").
+_PLAIN_NO_START = {"nein", "nee", "ne", "noe", "no", "leider"}
+_NOT_PLAIN = re.compile(
+    r"\b(?:aber|noch|bald|spaeter|morgen|demnaechst|sicher|reicht|problem|vielleicht|"
+    r"glaube|weiss|eigentlich|sondern|doch)\b"
+)
+
+
+def _plain_no(text: str) -> bool:
+    folded = fold(text)
+    words = folded.split()
+    return (
+        bool(words)
+        and words[0] in _PLAIN_NO_START
+        and not text.rstrip().endswith("?")
+        and not _NOT_PLAIN.search(folded)
+    )
 
 
 # A misspelt option ("Goete-Gymnasium") is proposed above this similarity, never taken.
@@ -495,33 +517,43 @@ _BEFORE_OPTION = {
     "er", "sie", "wir", "ich", "nach", "fuer", "ueber", "bzw", "und", "oder", "besucht",
     "sehr", "ganz", "eigentlich", "wohl", "dann", "meines", "meiner", "seines", "seiner",
     "ihres", "ihrer", "unseres", "unserer", "deren", "dessen", "kein", "keine", "nicht",
+    "nein", "doch", "ok", "okay", "genau", "gern", "gerne",
 }  # fmt: skip
 
 
 def _names_another(spec_field: Field, text: str, key: str) -> bool:
-    """Whether the answer names something the options do not have: "Schiller-Gymnasium"
-    when only the "Goethe-Gymnasium" is listed (its synonym "Gymnasium" is only part of
-    the name). A name right before the option's word tells: capitalised or hyphenated."""
+    """Whether the answer names something the options do not have: "Schiller-Gymnasium" or
+    "aufs Schiller Gymnasium" when only the "Goethe-Gymnasium" is listed, "Gesamtschule Nord"
+    when only the "Gesamtschule Musterstadt" is. A word joined to the option's word by a
+    hyphen tells, or, for a one-word option, a capitalised word right before it (not at the
+    start) or right after it."""
     tokens = list(re.finditer(r"[^\W_]+", text))
     folded = [fold(token.group()) for token in tokens]
     size = len(key.split())
-    for start in range(1, len(tokens) - size + 1):
+    known = {
+        fold(name)
+        for option in spec_field.options
+        for name in (option.value, option.label, *option.synonyms)
+    }
+    for start in range(len(tokens) - size + 1):
         if " ".join(folded[start : start + size]) != key:
             continue
-        before, word = tokens[start - 1], folded[start - 1]
-        hyphen = text[before.end() : tokens[start].start()].strip() in ("-", "‐")
-        if word in _BEFORE_OPTION or word.isdigit():
-            continue
-        if not (hyphen or before.group()[0].isupper()):
-            continue
-        combined = f"{word} {key}"
-        known = {
-            fold(name)
-            for option in spec_field.options
-            for name in (option.value, option.label, *option.synonyms)
-        }
-        if not any(combined in name for name in known):
-            return True
+        end = start + size - 1
+        neighbours = []
+        if start > 0:
+            gap = text[tokens[start - 1].end() : tokens[start].start()].strip()
+            neighbours.append((start - 1, gap, start - 1 > 0, f"{folded[start - 1]} {key}"))
+        if end + 1 < len(tokens):
+            gap = text[tokens[end].end() : tokens[end + 1].start()].strip()
+            neighbours.append((end + 1, gap, True, f"{key} {folded[end + 1]}"))
+        for index, gap, inside, combined in neighbours:
+            word = folded[index]
+            if word in _BEFORE_OPTION or word.isdigit() or any(combined in n for n in known):
+                continue
+            hyphen = gap in ("-", "‐")
+            named = size == 1 and inside and tokens[index].group()[0].isupper()
+            if hyphen or named:
+                return True
     return False
 
 
@@ -551,7 +583,15 @@ def _integer(spec_field: Field, raw: Any) -> int:
         # "1.000" is a thousand; "2,5", "zwei oder drei" and "2-3" are no whole number.
         text = str(raw)
         counted = persons(text) if spec_field.counts == "persons" else None
-        if counted is None and spec_field.counts == "persons" and re.search(r"\d\D+\d", text):
+        if (
+            counted is None
+            and spec_field.counts == "persons"
+            and (
+                re.search(r"\d\D+\d", text)
+                or re.search(r"[^\W\d_]{3,}", re.sub(r"(?i)personen|leute|menschen", "", text))
+            )
+            and the_number(text) is not None
+        ):
             # Several numbers that are not a count of people: never one of them.
             raise InvalidAnswer(_number_hint(spec_field, text))
         number = the_number(text) if counted is None else Decimal(counted)
@@ -562,7 +602,7 @@ def _integer(spec_field: Field, raw: Any) -> int:
         if number is None:
             raise InvalidAnswer(_number_hint(spec_field, text))
         if number != number.to_integral_value():
-            raise InvalidAnswer(f"Bitte nennen Sie eine ganze Zahl. {spec_field.hint}")
+            raise InvalidAnswer(f"Das ist keine ganze Zahl. {spec_field.hint}")
         value = int(number)
     _check_range(spec_field, value)
     return value
@@ -573,7 +613,7 @@ def _number_hint(spec_field: Field, text: str) -> str:
     if re.search(r"\d[.,]\d+[.,]\d", text):
         return f"Diese Zahl kann ich nicht lesen. {spec_field.hint}"
     if re.search(r"\d|\b(?:oder|bis)\b", text):
-        return f"Bitte nennen Sie genau eine Zahl. {spec_field.hint}"
+        return f"Das sind mehrere Zahlen oder eine Spanne. {spec_field.hint}"
     return spec_field.hint
 
 
@@ -595,7 +635,9 @@ def _decimal(spec_field: Field, raw: Any) -> str:
                 value = parse_decimal(plain, locale="de_DE", strict=True)
             except (NumberFormatError, InvalidOperation, ValueError):
                 # "etwa 1.250 Euro netto im Monat", "zwölf Quadratmeter", "480 plus 130"
-                number = the_number(re.sub(r"(?<=\d),-+", "", text)) or _sum(text)
+                number = the_number(re.sub(r"(?<=\d),-+", "", text))
+                if number is None:
+                    number = _sum(text)
                 if number is None:
                     raise InvalidAnswer(_number_hint(spec_field, text)) from None
                 value = number
@@ -603,6 +645,13 @@ def _decimal(spec_field: Field, raw: Any) -> str:
         raise InvalidAnswer(spec_field.hint)
     _check_range(spec_field, value)
     return str(value.quantize(Decimal("0.01")))
+
+
+_AMOUNT_WORDS = {
+    "euro", "eur", "eu", "kalt", "warm", "miete", "kaltmiete", "warmmiete", "nebenkosten",
+    "heizung", "heizkosten", "strom", "netto", "brutto", "im", "monat", "monatlich", "fuer",
+    "die", "das", "der", "ca", "etwa", "rund", "so", "plus", "zzgl", "zuzueglich", "und",
+}  # fmt: skip
 
 
 def _sum(text: str) -> Decimal | None:
@@ -614,10 +663,15 @@ def _sum(text: str) -> Decimal | None:
     numbers = [the_number(part) for part in parts]
     if any(number is None for number in numbers):
         return None
+    words = set(re.findall(r"[^\W\d_]+", fold(text)))
+    if not words <= _AMOUNT_WORDS:
+        return None  # "1200 + 13. Gehalt", "480 plus drei Monatsmieten Kaution"
     return sum((number for number in numbers if number is not None), Decimal(0))
 
 
-_SIDES = re.compile(r"^\s*(\d+(?:,\d+)?)\s*(?:m\s*)?(?:x|mal|\*|×)\s*(\d+(?:,\d+)?)\s*m?\b")
+_SIDES = re.compile(
+    r"^\s*(\d+(?:,\d+)?)\s*(?:m\s*)?(?:x|mal|\*|×)\s*(\d+(?:,\d+)?)\s*m?\b(?!\s*(?:x|mal|\*|×))"
+)
 _LENGTH = re.compile(r"\b(?:m|meter|metern|lang|breit|tief|hoch|laenge|breite|kubik\w*|m3)\b")
 _SQUARE = re.compile(r"(?:m²|m2\b|qm|quadrat)", re.IGNORECASE)
 
@@ -733,14 +787,13 @@ _HOUSE_NUMBER = rf"{_ONE_NUMBER}(?:\s*[-/]\s*{_ONE_NUMBER})?"
 _ADDRESS = re.compile(
     rf"^(?P<street>[^\d]*?[^\W\d_][^\d]*?)[\s,]*(?:nr\.?|nummer|hausnummer)?\s*"
     rf"(?P<number>{_HOUSE_NUMBER})"
-    r"(?:[\s,]+(?:in\s+)?(?P<postal>\d{5}))?(?:[\s,]+(?:in\s+)?(?P<town>[^\W\d_][^\d,]*?))?[\s.!]*$"
+    r"(?:(?:[\s,]+(?:in\s+)?(?P<postal>\d{5})(?:[\s,]+(?P<town>[^\W\d_][^\d,]*?))?)|"
+    r"(?:[\s,]+in\s+(?P<town_in>[^\W\d_][^\d,]*?)))?[\s.!]*$"
 )
-
-
 _ADDRESS_DETAIL = re.compile(
-    r"(?i)^\s*(?:\d+\.\s*(?:og|etage|stock)\b|(?:og|eg|ug|dg)\b|(?:erd|dach|unter)geschoss|"
-    r"(?:hinter|vorder)haus|seitenfl\w+|wohnung|whg\.?|apartment|app\.?\s|zimmer|"
-    r"laden\w*|büro|buero|c/o|bei\s+\w+\s*$|links|rechts|mitte)"
+    r"(?i)^\s*(?:\d+\.\s*(?:og|etage|stock)\b|(?:og|eg|ug|dg)\b|(?:erd|dach|unter)geschoss\b|"
+    r"(?:hinter|vorder)haus\b|seitenfl\w+|wohnung\b|whg\b\.?|apartment\b|app\.?\s|zimmer\b|"
+    r"laden\w*\b|büro\b|buero\b|c/o\b|bei\s+\w+\s*$|links\b|rechts\b|mitte\b|eingang\b)"
 )
 
 
@@ -766,14 +819,26 @@ def parse_address(text: str) -> Address | None:
     street = " ".join(match.group("street").split()).strip(" ,:")
     street = re.sub(r"(?i)str\.?$", "straße", street)
     number = re.sub(r"\s+", "", match.group("number")).lower()
-    town = match.group("town")
+    town = match.group("town") or match.group("town_in")
     return Address(street, number, match.group("postal"), town.strip(" .") if town else None)
 
 
+# Words that may stand before a street's name without being part of it.
+_STREET_LEAD_WORDS = {
+    "ich", "wir", "wohne", "wohnen", "lebe", "leben", "in", "im", "der", "dem", "die", "an",
+    "am", "auf", "bei", "zur", "zum", "nach", "bitte", "also", "ja", "sitzt", "sitzen", "liegt",
+    "ist", "sind", "unser", "unsere", "betrieb", "firma", "das", "es", "haus", "vorm", "vor",
+    "beim", "hinterm", "neben",
+}  # fmt: skip
+
+
 def _street_name(street: str, context: FormContext, exact: bool = True) -> str | None:
-    """The city's spelling of a street named at the end of a phrase ("wohne am Markt")."""
+    """The city's spelling of a street named at the end of a phrase ("wohne am Markt"); the
+    words left out must be such a phrase ("Neue Hauptstraße" is not the "Hauptstraße")."""
     words = street.split()
     for start in range(len(words)):
+        if any(fold(word) not in _STREET_LEAD_WORDS for word in words[:start]):
+            break
         known = context.street(" ".join(words[start:]), exact=exact)
         if known is not None:
             return known
@@ -805,7 +870,12 @@ def _street(spec_field: Field, text: str, context: FormContext) -> str:
         street = known
     else:
         # "unser Betrieb sitzt in der Werkstraße, Nummer 40": the street after the phrase.
-        street = re.sub(r"(?i)^.*\S\s+(?:in der|in dem|im|an der|auf der|am)\s+(?=\S)", "", street)
+        words = street.split()
+        for start in range(1, len(words)):
+            lead = {fold(word) for word in words[:start]}
+            if lead <= _STREET_LEAD_WORDS and lead & {"sitzt", "sitzen", "liegt", "wohne", "ist"}:
+                street = " ".join(words[start:])
+        street = _PLACE_PREPOSITION.sub("", street)
         if not re.search(r"[^\W\d_]{2,}", street):
             raise InvalidAnswer(spec_field.hint)
         street = street[0].upper() + street[1:]
@@ -822,6 +892,8 @@ _TOWN_LEAD = re.compile(
 
 def _town(spec_field: Field, text: str) -> str:
     town = _TOWN_LEAD.sub("", text.strip(" .,!")).strip(" ,")
+    if parse_yes_no(town) is not None or _NO_ANSWER.match(fold(town)):
+        raise InvalidAnswer(spec_field.hint)
     if not town or len(town) > spec_field.max_length or not _TOWN.match(town):
         raise InvalidAnswer(spec_field.hint)
     if set(fold(town).split()) & _NOT_IN_NAMES:
@@ -844,6 +916,7 @@ def from_opener(spec_field: Field, text: str) -> Any:
                 if (
                     len(key) >= 5
                     and re.search(rf"\b{re.escape(key)}\b", folded)
+                    and not re.search(rf"\b(?:nicht|kein|keine|ohne)\s+{re.escape(key)}\b", folded)
                     and not _names_another(spec_field, text, key)
                 ):
                     named.add(option.value)
@@ -871,12 +944,14 @@ def _whole_name(spec_field: Field, text: str, value: str) -> None:
     assert spec_field.surname is not None
     if re.search(r"(?i)vornamen|beides|zweiter vorname|doppelname", text):
         return
+    if re.match(r"(?i)^(?:herrn?|frau)\b", value):
+        raise InvalidAnswer(spec_field.hint)  # "Herr Müller" gives no first name
     if reverse := _SURNAME_FIRST.match(text):
         surname, first = reverse.group(1).strip(), reverse.group(2).strip()
         if not set(fold(f"{surname} {first}").split()) & _NOT_IN_NAMES:
             raise Proposal(
                 first,
-                f"Dann ist „{first}“ Ihr Vorname und „{surname}“ Ihr Nachname – richtig?",
+                f"Dann ist der Vorname „{first}“ und der Nachname „{surname}“ – richtig?",
                 also={spec_field.surname: surname},
             )
         return
@@ -887,7 +962,7 @@ def _whole_name(spec_field: Field, text: str, value: str) -> None:
     first, surname = " ".join(words[: cut or -1]), " ".join(words[cut or -1 :])
     raise Proposal(
         first,
-        f"Dann ist „{first}“ Ihr Vorname und „{surname}“ Ihr Nachname – richtig?",
+        f"Dann ist der Vorname „{first}“ und der Nachname „{surname}“ – richtig?",
         also={spec_field.surname: surname},
         otherwise=value,
     )

@@ -114,9 +114,11 @@ def persons(text: str) -> int | None:
     unnumbered = len(_ONE_PERSON.findall(rest))
     if not numbers:
         return unnumbered or None
-    if re.search(r"\b(?:insgesamt|zusammen|inklusive|einschliesslich|einschließlich)\b", rest):
-        # "insgesamt 4, mit mir": the number is the total.
-        return numbers[0] if len(numbers) == 1 else None
+    if re.search(
+        r"\b(?:insgesamt|zusammen|inklusive|einschliesslich|einschließlich|davon)\b", rest
+    ) or ("(" in text):
+        # "insgesamt 4, mit mir", "4 Personen, davon 2 Kinder": the first number is the total.
+        return numbers[0]
     if len(numbers) == 1 and re.fullmatch(r"(?:wir sind |es sind )?\d+(?: \w+)?", converted):
         return numbers[0]
     return sum(numbers) + unnumbered

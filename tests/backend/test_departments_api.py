@@ -128,3 +128,10 @@ async def test_a_day_that_is_no_date_is_refused(client: httpx.AsyncClient) -> No
         "/api/v1/departments/buergerbuero/opening-hours", params={"day": "Samstag"}
     )
     assert response.status_code == 422
+
+
+async def test_a_day_far_away_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/api/v1/departments/buergerbuero/opening-hours", params={"day": "9999-12-31"}
+    )
+    assert response.status_code == 422

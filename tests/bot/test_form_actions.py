@@ -666,11 +666,14 @@ async def test_a_near_miss_of_an_option_is_proposed_and_stored_only_after_yes(
     t = tracker("Hauptwonsitz", slots={**before, "requested_slot": slot("wohnsitz")})
     events, messages = await validate(t, domain)
     assert SlotSet(slot("wohnsitz"), "hauptwohnsitz") not in events
-    assert SlotSet("form_proposal", {"field": "wohnsitz", "value": "hauptwohnsitz"}) in events
+    assert SlotSet("form_proposal", {"field": "wohnsitz", "value": "hauptwohnsitz", "turn": 1}) in (
+        events
+    )
     assert messages[0].startswith("Meinen Sie „Hauptwohnsitz“?")
     assert events[-1] == SlotSet("requested_slot", slot("wohnsitz"))
 
-    proposed = {"field": "wohnsitz", "value": "hauptwohnsitz"}
+    # The next message answers it (the proposal was made at the turn before).
+    proposed = {"field": "wohnsitz", "value": "hauptwohnsitz", "turn": 0}
     t = tracker(
         "ja",
         intent="affirm",
@@ -688,7 +691,33 @@ async def test_a_near_miss_of_an_option_is_proposed_and_stored_only_after_yes(
     )
     events, messages = await validate(t, domain)
     assert SlotSet(slot("wohnsitz"), "hauptwohnsitz") not in events
-    assert "Möglich sind" in messages[0]
+    assert messages[0].startswith("Dann nennen Sie mir bitte die richtige Angabe. Möglich sind")
+    assert not any(e.get("name") == "form_failures" and e.get("value") for e in events)
+
+    # "Nein, Nebenwohnsitz" is a new answer, not a no to the proposal.
+    t = tracker(
+        "Nein, Nebenwohnsitz",
+        intent="deny",
+        slots={**before, "form_proposal": proposed, "requested_slot": slot("wohnsitz")},
+    )
+    events, _ = await validate(t, domain)
+    assert SlotSet(slot("wohnsitz"), "nebenwohnsitz") in events
+
+    # Stopping, a person or a question: the form lets the rules answer (nothing is taken).
+    leaving = [
+        ("abbrechen", "cancel"),
+        ("Was kostet das?", "ask_fees"),
+        ("ich möchte mit einem Mitarbeiter sprechen", "request_human"),
+    ]
+    for text, intent in leaving:
+        t = tracker(
+            text,
+            intent=intent,
+            confidence=0.95,
+            slots={**before, "form_proposal": proposed, "requested_slot": slot("wohnsitz")},
+        )
+        events, _ = await validate(t, domain)
+        assert events == [], text
 
 
 async def test_a_truthful_no_to_a_precondition_ends_the_form_with_a_referral(
@@ -745,10 +774,13 @@ def test_what_the_opener_says_is_taken_as_the_first_answers() -> None:
     events = start_events(spec, "geburtsurkunde", opener)
     filled_in = {e["name"]: e["value"] for e in events if e.get("event") == "slot" and e["value"]}
     assert filled_in[spec.slot("urkundenart")] == "geburtsurkunde"
-    assert filled_in[spec.slot("beziehung")] == "eltern"
+    # Whose certificate is asked: "meine Mutter hat gesagt …" would name her too.
+    assert spec.slot("beziehung") not in filled_in
     assert filled_in[spec.slot("anzahl")] == 2
     assert filled_in[spec.slot("versand")] == "post"
     assert spec.slot("ausfuehrung") not in filled_in  # not said: asked
+    events = start_events(spec, "geburtsurkunde", "eine Geburtsurkunde, aber nicht per Post")
+    assert all(e.get("name") != spec.slot("versand") or e["value"] is None for e in events)
     # A plain request fills in only what the service gives.
     events = start_events(spec, "geburtsurkunde", "Ich brauche eine Geburtsurkunde")
     assert [e["name"] for e in events if e.get("event") == "slot" and e["value"]] == [
@@ -760,16 +792,17 @@ def test_what_the_opener_says_is_taken_as_the_first_answers() -> None:
 async def test_a_whole_name_at_the_first_name_is_proposed_as_both(domain: dict[str, Any]) -> None:
     t = tracker("Markus Vogel", slots={"requested_slot": slot("vorname")})
     events, messages = await validate(t, domain)
-    assert messages[0] == "Dann ist „Markus“ Ihr Vorname und „Vogel“ Ihr Nachname – richtig?"
+    assert messages[0] == "Dann ist der Vorname „Markus“ und der Nachname „Vogel“ – richtig?"
     assert SlotSet(slot("vorname"), "Markus Vogel") not in events
     proposed = next(e["value"] for e in events if e.get("name") == "form_proposal")
     assert proposed == {
         "field": "vorname",
         "value": "Markus",
+        "turn": 1,
         "also": {"nachname": "Vogel"},
         "otherwise": "Markus Vogel",
     }
-    slots = {"form_proposal": proposed, "requested_slot": slot("vorname")}
+    slots = {"form_proposal": {**proposed, "turn": 0}, "requested_slot": slot("vorname")}
     events, _ = await validate(tracker("ja", intent="affirm", slots=slots), domain)
     assert SlotSet(slot("vorname"), "Markus") in events
     assert SlotSet(slot("nachname"), "Vogel") in events

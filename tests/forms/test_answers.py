@@ -19,6 +19,7 @@ from forms.answers import (
     SKIP,
     FormContext,
     InvalidAnswer,
+    NotEligible,
     Proposal,
     load_city,
     normalize,
@@ -726,3 +727,16 @@ def test_an_unknown_department_and_a_prefix_used_twice_are_refused(tmp_path: Pat
 @pytest.mark.parametrize("answer", ["na gut, wenn's sein muss, ja", "hm, ok"])
 def test_a_yes_at_the_end_is_a_yes(answer: str) -> None:
     assert parse_yes_no(answer) is True
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["Kein Problem", "Noch nicht, aber mein Chef schreibt sie mir morgen", "Ich bin nicht sicher",
+     "Meine Mutter ist hier geboren, reicht das nicht?"],
+)  # fmt: skip
+def test_only_a_plain_no_to_a_precondition_ends_the_form(answer: str) -> None:
+    precondition = make("boolean", must_be_true=True, if_not="WOANDERS")
+    hint = refused(precondition, answer)
+    assert hint == "HINWEIS"  # asked again, not NotEligible
+    with pytest.raises(NotEligible):
+        normalize(precondition, "nein, leider nicht", CONTEXT)

@@ -72,6 +72,8 @@ def get_opening_hours(
     settings: SettingsDep,
     day: Annotated[date | None, Query(description="Also the hours of this day")] = None,
 ) -> OpeningHoursOut:
+    if day is not None and abs((day - clock_now(settings).date()).days) > 366:
+        raise HTTPException(status_code=422, detail="day: at most a year from today")
     return opening_hours_of(_get(session, slug), settings, day)
 
 
