@@ -8,9 +8,8 @@ from datetime import date, timedelta
 
 from actions import german
 from actions.backend_client import DayHours, OpeningHours
-from forms.answers import fold
+from forms.answers import WEEKDAYS, fold
 
-_WEEKDAYS = ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
 _RELATIVE = {"heute": 0, "morgen": 1, "uebermorgen": 2}
 _DATE = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.(\d{4})?")
 
@@ -23,9 +22,9 @@ def asked_day(text: str, today: date) -> date | None:
         before = words[words.index(word) - 1] if words.index(word) else ""
         if word in _RELATIVE and not (word == "morgen" and before in {"guten", "am", "jeden"}):
             return today + timedelta(days=_RELATIVE[word])
-        stem = word[:-1] if word.endswith("s") and word[:-1] in _WEEKDAYS else word
-        if stem in _WEEKDAYS:
-            return today + timedelta(days=(_WEEKDAYS.index(stem) - today.weekday()) % 7)
+        stem = word[:-1] if word.endswith("s") and word[:-1] in WEEKDAYS else word
+        if stem in WEEKDAYS:
+            return today + timedelta(days=(WEEKDAYS.index(stem) - today.weekday()) % 7)
     if match := _DATE.search(text):
         day, month, year = int(match[1]), int(match[2]), match[3]
         try:

@@ -67,6 +67,14 @@ class Proposal(InvalidAnswer):
         self.otherwise = otherwise
 
 
+def _did_you_mean(shown: str) -> str:
+    """The question that proposes a value: "Meinen Sie „Goethe-Gymnasium“? …"."""
+    return (
+        f"Meinen Sie „{shown}“? Dann antworten Sie einfach mit „ja“, sonst mit der richtigen "
+        "Angabe."
+    )
+
+
 class NotEligible(InvalidAnswer):
     """A truthful "no" to a question the case depends on: ``hint`` says where to go instead."""
 
@@ -337,7 +345,7 @@ def _date(spec_field: Field, text: str, context: FormContext) -> str:
 _FEAST_DAYS = {"neujahr": "1.1.", "silvester": "31.12.", "heiligabend": "24.12.",
                "weihnachten": "25.12.", "tag der arbeit": "1.5.",
                "tag der deutschen einheit": "3.10."}  # fmt: skip
-_WEEKDAYS = ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
+WEEKDAYS = ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
 _MONTHS = (
     r"januar|jan|februar|feb|maerz|märz|mrz|april|apr|mai|juni|jun|juli|jul|august|aug|"
     r"september|sept|sep|oktober|okt|november|nov|dezember|dez"
@@ -356,7 +364,7 @@ def _date_in_sentence(text: str, today: date) -> str | None:
     for name, day in _FEAST_DAYS.items():
         if re.search(rf"\b{name}\b", folded):
             return f"{day}{year.group()}" if year else day
-    for index, weekday in enumerate(_WEEKDAYS):
+    for index, weekday in enumerate(WEEKDAYS):
         if re.search(rf"\b{weekday}\b", folded) and re.search(r"\bnaechste\w* woche\b", folded):
             monday = today + timedelta(days=7 - today.weekday())
             return (monday + timedelta(days=index)).strftime("%d.%m.%Y")
@@ -498,11 +506,7 @@ def _choice(spec_field: Field, text: str) -> str:
             return best[0]
     labels = ", ".join(f"„{option.label}“" for option in spec_field.options)
     if close := _close_option(spec_field, folded):
-        raise Proposal(
-            close.value,
-            f"Meinen Sie „{close.label}“? Dann antworten Sie einfach mit „ja“, sonst mit der "
-            "richtigen Angabe.",
-        )
+        raise Proposal(close.value, _did_you_mean(close.label))
     if spec_field.other:
         return _text(spec_field, text)
     raise InvalidAnswer(f"Das kann ich keiner der Möglichkeiten zuordnen. Möglich sind: {labels}.")
@@ -856,11 +860,7 @@ def _street(spec_field: Field, text: str, context: FormContext) -> str:
         known = _street_name(address.street, context)
         if known is None and (close := _street_name(address.street, context, exact=False)):
             # "Lindenalle 4": the city's street is proposed, not taken without asking.
-            raise Proposal(
-                f"{close} {address.number}",
-                f"Meinen Sie „{close} {address.number}“? Dann antworten Sie einfach mit „ja“, "
-                "sonst mit der richtigen Angabe.",
-            )
+            raise Proposal(f"{close} {address.number}", _did_you_mean(f"{close} {address.number}"))
         if known is None:
             raise InvalidAnswer(
                 f"Die Straße „{street}“ finde ich in {context.city} nicht. Bitte prüfen Sie "

@@ -93,8 +93,8 @@ def the_number(text: str) -> Decimal | None:
 def persons(text: str) -> int | None:
     """How many people an answer counts: "nur ich" 1, "zu viert" 4, "drei Erwachsene und ein
     Kind" 4, "ich und meine Frau" 2; None when it cannot tell."""
-    if _RANGE.search(text):
-        return None
+    if _RANGE.search(text) or re.search(r"\d,\d", text):
+        return None  # "3-4", "2,5 Personen"
     lowered = " ".join(re.sub(r"[^\w+]+", " ", text.lower()).split())
     lowered = re.sub(r"\b(zwillinge|drillinge)\b", lambda m: _MULTIPLES[m.group(1)], lowered)
     if _ALONE.match(lowered):
@@ -104,9 +104,10 @@ def persons(text: str) -> int | None:
     converted = words_to_digits(lowered)
     if _VAGUE.search(converted) or _RANGE.search(converted):
         return None
-    numbers = [int(value) for value in map(_value, _NUMBER.finditer(converted))]
-    if any(value != int(value) for value in map(Decimal, numbers)):
-        return None
+    found = [_value(match) for match in _NUMBER.finditer(converted)]
+    if any(value != value.to_integral_value() for value in found):
+        return None  # "2,5 Personen"
+    numbers = [int(value) for value in found]
     rest = _NUMBER.sub(" ", converted)
     # Every other word must be about people, or the sentence says something else.
     if not all(_PERSON_WORDS.match(word) for word in rest.split()):

@@ -740,3 +740,9 @@ def test_only_a_plain_no_to_a_precondition_ends_the_form(answer: str) -> None:
     assert hint == "HINWEIS"  # asked again, not NotEligible
     with pytest.raises(NotEligible):
         normalize(precondition, "nein, leider nicht", CONTEXT)
+
+
+def test_a_count_of_people_with_a_decimal_comma_is_asked_again() -> None:
+    household = make("integer", min=1, max=15, counts="persons")
+    assert refused(household, "2,5 Personen").endswith("HINWEIS")
+    assert ok(household, "meine Frau, ich und 2 Kinder") == 4
