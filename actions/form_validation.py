@@ -33,7 +33,6 @@ from actions.forms import (
     find_field,
     get_registry,
 )
-from actions.handoff import hand_off
 from actions.knowledge import ASPECTS, ActionServiceKnowledge
 from forms import Field, FormContext, FormSpec, InvalidAnswer, normalize
 from forms.answers import (
@@ -88,8 +87,9 @@ QUESTION_WORDS = frozenset(
 OTHER_THAN_ANSWERS = frozenset(
     {"hilfe", "help", "tschuess", "tschuss", "auf wiedersehen", "bye", "ciao", "bist du ein bot"}
 )
-# After this many invalid answers in a row, a person of the service center takes over.
-FAILURES_BEFORE_HANDOFF = 3
+# After this many invalid answers in a row, the hint comes with the offer of a person of the
+# service center (a button); the form goes on until the citizen takes it.
+FAILURES_BEFORE_OFFER = 3
 # Actions that may run between the citizen's answer and its validation.
 _BETWEEN = {"action_listen", "action_session_start", "action_extract_slots"}
 
@@ -217,10 +217,10 @@ def understand(
     if (
         name in LEAVING_INTENTS
         and confidence >= QUESTION_CONFIDENCE
-        and (not free or bool(set(words) & LEAVING_WORDS))
+        and (not free or text.startswith("/") or bool(set(words) & LEAVING_WORDS))
     ):
         # A free answer ("Mensch", a company's name) leaves the form only when it asks in
-        # words for a person or for deleting.
+        # words for a person or for deleting, or by a button.
         raise Interruption
     interrupting = name in INTERRUPTIONS and (name != "correct_field" or names_a_field)
     if text.startswith("/"):
@@ -361,20 +361,15 @@ class SpecFormValidation(FormValidationAction, ABC):
                 events += [SlotSet(FORM_PROPOSAL, pending), SlotSet(spec.slot(item.name), None)]
             except InvalidAnswer as invalid:
                 failures = int(tracker.get_slot(FORM_FAILURES) or 0) + 1
-                if failures >= FAILURES_BEFORE_HANDOFF:
-                    done = await hand_off(dispatcher, tracker, "form_failures")
-                    reset = [SlotSet(spec.slot(item.name), None), SlotSet(FORM_FAILURES, 0)]
-                    if done.ticket is not None:
-                        # The form stops (its answers stay, and are in the ticket).
-                        return [*events, *reset, *done.events]
-                    # Nobody reachable: the citizen got the contact; the question comes again.
-                    events += reset
-                else:
-                    dispatcher.utter_message(text=invalid.hint)
-                    events += [
-                        SlotSet(spec.slot(item.name), None),
-                        SlotSet(FORM_FAILURES, failures),
-                    ]
+                dispatcher.utter_message(text=invalid.hint)
+                if failures >= FAILURES_BEFORE_OFFER:
+                    # The form stays open: a person takes over only when the citizen asks
+                    # (the button sends an explicit request_human).
+                    dispatcher.utter_message(response="utter_form_offer_person")
+                events += [
+                    SlotSet(spec.slot(item.name), None),
+                    SlotSet(FORM_FAILURES, failures),
+                ]
             else:
                 given[item.name] = understood.value
                 events += [

@@ -57,7 +57,7 @@ from forms.answers import display
 
 logger = logging.getLogger(__name__)
 
-REASONS = ("requested", "fallback", "form_failures", "topic")
+REASONS = ("requested", "fallback", "topic")
 # Slots of the handoff (bot/domain/handoff.yml).
 HANDOFF_TICKET = "handoff_ticket"  # the ticket a callback contact belongs to
 HANDOFF_CONTACT = "handoff_contact"  # phone number or e-mail address, or NO_CONTACT

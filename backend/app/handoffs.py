@@ -33,6 +33,8 @@ ROLES = ("citizen", "bot", "staff", "system")
 REASONS = {
     "requested": "Wunsch nach einer Person",
     "fallback": "Der Assistent hat mehrmals nicht verstanden",
+    # Tickets of earlier bot versions, which handed a form over after invalid answers (now the
+    # form offers a person and the citizen's own request has the reason "requested").
     "form_failures": "Wiederholt ungültige Angaben im Formular",
     "topic": "Thema wird immer persönlich bearbeitet",
 }

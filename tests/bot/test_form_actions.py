@@ -136,27 +136,32 @@ async def test_an_invalid_answer_gets_a_hint_and_the_question_again(
     ]
 
 
-async def test_repeated_invalid_answers_hand_over_to_a_person(
-    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+async def test_repeated_invalid_answers_offer_a_person_but_keep_the_form(
+    domain: dict[str, Any],
 ) -> None:
-    ticket = {
-        "ticket_id": 3,
-        "kind": "live",
-        "status": "waiting",
-        "staffed": True,
-        "next_opening_at": None,
-    }
-    client, seen = backend_stub({"/api/v1/internal/handoffs": ticket})
-    monkeypatch.setattr("actions.handoff.shared_client", lambda: client)
     t = tracker(
         "0815",
         slots={**filled(vorname="Anna"), "requested_slot": slot("nachname"), "form_failures": 2},
     )
     events, messages = await validate(t, domain)
-    assert SlotSet("form_failures", 0) in events
-    assert ActiveLoop(None) in events  # the form stops; a person takes over (test_handoff.py)
-    assert "an einen Menschen weiter" in messages[0]
-    assert seen == ["/api/v1/internal/handoffs"]
+    # No answer ends the form or hands it over: the question comes again, with the offer.
+    assert ActiveLoop(None) not in events
+    assert SlotSet("form_failures", 3) in events
+    assert SlotSet(slot("vorname"), None) not in events  # earlier answers stay
+    assert events[-1] == SlotSet("requested_slot", slot("nachname"))
+    assert "Mensch aus dem" in messages[-1]
+
+
+async def test_the_offered_button_leaves_even_a_free_question(domain: dict[str, Any]) -> None:
+    t = tracker(
+        "/request_human",
+        intent="request_human",
+        confidence=1.0,
+        slots={**filled(vorname="Anna"), "requested_slot": slot("nachname")},
+    )
+    events, messages = await validate(t, domain)
+    assert events == []  # the form rejects; the rule hands over with the answers kept
+    assert messages == []
 
 
 async def test_a_question_in_between_is_not_taken_as_an_answer(domain: dict[str, Any]) -> None:

@@ -438,25 +438,22 @@ def parking_validator() -> Any:
     return next(a for a in VALIDATION_ACTIONS if a.spec_id == "bewohnerparkausweis")()
 
 
-async def test_the_third_invalid_answer_hands_over_with_the_forms_answers(
+async def test_the_third_invalid_answer_offers_a_person_and_opens_no_ticket(
     domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backend = Backend("live")
     monkeypatch.setattr("actions.handoff.shared_client", lambda: backend.client)
     events, dispatcher = await run(parking_validator(), parking_form("0815", 2), domain)
-    body = backend.ticket_body
-    assert body["reason"] == "form_failures"
-    assert body["form"] == {
-        "form_id": "bewohnerparkausweis",
-        "title": "Bewohnerparkausweis",
-        "fields": [{"name": "vorname", "label": "Vorname", "value": "Anna"}],
-    }
-    assert events[-1] == ConversationPaused()
-    assert ActiveLoop(None) in events
-    assert SlotSet("form_failures", 0) in events
-    said = texts(dispatcher, domain)
-    assert "Mit dieser Angabe kommen wir gerade nicht weiter" in said[0]
-    assert "Ihre bisherigen Angaben zum Antrag „Bewohnerparkausweis“" in " ".join(said)
+    assert backend.requests == []  # only the citizen's own request hands over
+    assert ActiveLoop(None) not in events
+    assert SlotSet("form_failures", 3) in events
+    assert events[-1] == SlotSet("requested_slot", "bewohnerparkausweis__nachname")
+    [hint, offer] = dispatcher.messages
+    assert hint["text"].startswith("Bitte nennen")  # what was wrong comes first
+    assert offer["response"] == "utter_form_offer_person"
+    assert [b["payload"] for b in domain["responses"]["utter_form_offer_person"][0]["buttons"]] == [
+        "/request_human"
+    ]
 
 
 async def test_the_second_invalid_answer_only_gets_the_hint(
@@ -468,18 +465,6 @@ async def test_the_second_invalid_answer_only_gets_the_hint(
     assert backend.requests == []
     assert SlotSet("form_failures", 2) in events
     assert len(dispatcher.messages) == 1
-
-
-async def test_invalid_answers_without_backend_keep_the_form_going(
-    domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    backend = Backend(**{"POST /api/v1/internal/handoffs": DOWN})
-    monkeypatch.setattr("actions.handoff.shared_client", lambda: backend.client)
-    events, dispatcher = await run(parking_validator(), parking_form("0815", 2), domain)
-    assert SlotSet("form_failures", 0) in events
-    assert events[-1] == SlotSet("requested_slot", "bewohnerparkausweis__nachname")
-    assert ActiveLoop(None) not in events
-    assert "Telefon +49 0000 0000-100" in texts(dispatcher, domain)[-1]
 
 
 async def test_asking_for_a_person_in_a_form_is_no_answer(domain: dict[str, Any]) -> None:

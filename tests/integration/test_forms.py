@@ -678,3 +678,33 @@ def test_an_unknown_option_is_never_replaced_by_a_listed_one(stack: Stack) -> No
     assert any(reply.startswith("Meinen Sie „Goethe-Gymnasium“?") for reply in replies), replies
     replies = stack.texts(sender, "ja")
     assert asked_field(spec, replies) == "klasse", replies
+
+
+def test_invalid_answers_never_end_the_form_and_a_person_is_offered(stack: Stack) -> None:
+    """Three invalid answers in a row bring the offer of a person; only its button (an explicit
+    request) hands over, with the answers given so far."""
+    sender = "form-stuck"
+    spec = SPECS["urkundenbestellung"]
+    said = {
+        "beurkundet_in_musterstadt": "ja",
+        "beziehung": "meine eigene",
+        "ereignis_datum": "3.3.1990",
+        "ausfuehrung": "deutsch",
+        "anzahl": "1",
+        "vorname": "Maria",
+    }
+    replies = stack.texts(sender, "Ich brauche eine Geburtsurkunde")
+    while (name := asked_field(spec, replies)) in said:
+        replies = stack.texts(sender, said[str(name)])
+    assert asked_field(spec, replies) == "nachname", replies
+    for attempt in range(4):
+        replies = stack.texts(sender, "0815")
+        assert asked_field(spec, replies) == "nachname", replies
+        offered = any("Mensch aus dem Servicecenter" in reply for reply in replies)
+        assert offered == (attempt >= 2), (attempt, replies)
+    # The form is still open: a valid answer goes on with the next question.
+    replies = stack.texts(sender, "Ende")
+    assert asked_field(spec, replies) == "versand", replies
+    replies = stack.texts(sender, "/request_human")
+    assert any("an einen Menschen weiter" in reply for reply in replies), replies
+    assert any("Ihre bisherigen Angaben zum Antrag" in reply for reply in replies), replies
