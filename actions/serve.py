@@ -8,6 +8,7 @@ import os
 from rasa_sdk import endpoint
 
 from actions.settings import get_settings
+from forms.names import is_first_name
 from forms.privacy import install_log_redaction
 
 
@@ -18,6 +19,8 @@ def main() -> None:
     install_log_redaction()
     # rasa-sdk reads the interface from SANIC_HOST (default 0.0.0.0: too open).
     os.environ["SANIC_HOST"] = settings.host
+    # The first-name lexicon loads now (0.4 s), not while a citizen waits for an answer.
+    is_first_name("Anna")
     endpoint.run("actions", port=settings.port, cors_origins=None)
 
 

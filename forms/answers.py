@@ -33,6 +33,7 @@ from email_validator import EmailNotValidError, validate_email
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
+from forms.names import is_first_name, is_first_name_here
 from forms.numbers import persons, the_number, words_to_digits
 from forms.spec import Field, FormSpec
 
@@ -939,27 +940,43 @@ _SURNAME_PARTICLES = {"von", "van", "de", "del", "della", "da", "di", "du", "zu"
 _SURNAME_FIRST = re.compile(r"^\s*([^\W\d_][^\W\d_'’\- ]*?)\s*,\s*([^\W\d_][^\W\d_'’\-]*)\s*$")
 
 
-def _whole_name(spec_field: Field, text: str, value: str) -> None:
-    """A first and last name given at the first-name question: proposed as both."""
+def _split_confidently(first: str, surname: str) -> bool:
+    """Every first-name word is a known first name and the surname is none people here bear
+    ("Markus Vogel", not "Hans Peter" or "Thomas Walter")."""
+    words = [w for w in surname.split() if w.lower() not in _SURNAME_PARTICLES]
+    return (
+        all(is_first_name(word) for word in first.split())
+        and bool(words)
+        and not any(is_first_name_here(word) for word in words)
+    )
+
+
+def _whole_name(spec_field: Field, text: str, value: str) -> Understood | None:
+    """A first and last name given at the first-name question: taken as both when the first
+    names are known ones and the surname is no first name here, else proposed as both."""
     assert spec_field.surname is not None
     if re.search(r"(?i)vornamen|beides|zweiter vorname|doppelname", text):
-        return
+        return None
     if re.match(r"(?i)^(?:herrn?|frau)\b", value):
         raise InvalidAnswer(spec_field.hint)  # "Herr Müller" gives no first name
     if reverse := _SURNAME_FIRST.match(text):
         surname, first = reverse.group(1).strip(), reverse.group(2).strip()
-        if not set(fold(f"{surname} {first}").split()) & _NOT_IN_NAMES:
-            raise Proposal(
-                first,
-                f"Dann ist der Vorname „{first}“ und der Nachname „{surname}“ – richtig?",
-                also={spec_field.surname: surname},
-            )
-        return
+        if set(fold(f"{surname} {first}").split()) & _NOT_IN_NAMES:
+            return None
+        if _split_confidently(first, surname):
+            return Understood(first, {spec_field.surname: surname})
+        raise Proposal(
+            first,
+            f"Dann ist der Vorname „{first}“ und der Nachname „{surname}“ – richtig?",
+            also={spec_field.surname: surname},
+        )
     words = value.split()
     if len(words) < 2:
-        return
+        return None
     cut = next((i for i, w in enumerate(words) if i and w.lower() in _SURNAME_PARTICLES), None)
     first, surname = " ".join(words[: cut or -1]), " ".join(words[cut or -1 :])
+    if _split_confidently(first, surname):
+        return Understood(first, {spec_field.surname: surname})
     raise Proposal(
         first,
         f"Dann ist der Vorname „{first}“ und der Nachname „{surname}“ – richtig?",
@@ -968,17 +985,64 @@ def _whole_name(spec_field: Field, text: str, value: str) -> None:
     )
 
 
+def _surname_alone(value: str) -> str:
+    """At the surname question, the surname of a whole name ("Sebastian Klein"): the words
+    that are known first names are left out when the rest is no first name here."""
+    words = value.split()
+    if len(words) >= 2:
+        cut = next((i for i, w in enumerate(words) if i and w.lower() in _SURNAME_PARTICLES), None)
+        first, surname = " ".join(words[: cut or -1]), " ".join(words[cut or -1 :])
+        if _split_confidently(first, surname):
+            return surname
+    return value
+
+
+_ADDRESSED = re.compile(r"(?i)^(?:herrn?|frau)\b")
+
+
+def _full_name(spec_field: Field, value: str) -> None:
+    """A question for first name and surname: one word alone ("Schmitt", "Frau Albers") is
+    asked again."""
+    words = value.split()
+    if len(words) < 2 or (_ADDRESSED.match(value) and len(words) == 2):
+        raise InvalidAnswer(
+            "Bitte nennen Sie Vor- und Nachnamen zusammen, zum Beispiel „Anna Schmidt“."
+        )
+
+
 def understand_answer(
     spec: FormSpec, spec_field: Field, raw: Any, context: FormContext
 ) -> Understood:
     """An answer's value and what else the same message answered (the postal code and town
     of a whole address given at the street question). Parts that do not fit their own
     field are left out: that question is then asked as usual."""
-    if spec_field.surname and isinstance(raw, str) and _SURNAME_FIRST.match(_clean(raw)):
-        _whole_name(spec_field, _clean(raw), _clean(raw))
+    text = _clean(raw) if isinstance(raw, str) else None
+    at_surname = text is not None and any(other.surname == spec_field.name for other in spec.fields)
+    if (
+        spec_field.surname
+        and text is not None
+        and _SURNAME_FIRST.match(text)
+        and (whole := _whole_name(spec_field, text, text))
+    ):
+        return whole
+    if (
+        at_surname
+        and text is not None
+        and (reverse := _SURNAME_FIRST.match(text))
+        and _split_confidently(reverse.group(2), reverse.group(1))
+    ):
+        raw = reverse.group(1)  # "Klein, Sebastian" at the surname
     value = normalize(spec_field, raw, context)
-    if spec_field.surname and isinstance(raw, str):
-        _whole_name(spec_field, _clean(raw), str(value))
+    if (
+        spec_field.surname
+        and text is not None
+        and (whole := _whole_name(spec_field, text, str(value)))
+    ):
+        return whole
+    if at_surname:
+        value = _surname_alone(str(value))
+    if spec_field.full_name:
+        _full_name(spec_field, str(value))
     also: dict[str, Any] = {}
     if spec_field.type == "street" and spec_field.address and isinstance(raw, str):
         address = parse_address(_clean(raw))

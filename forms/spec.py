@@ -143,6 +143,9 @@ class Field:
     # First names: the later surname field a whole name given here answers as well ("Markus
     # Vogel" at the first name: proposed as first name and surname, stored after "ja").
     surname: str | None = None
+    # Names: the question asks for first name and surname together ("Anna Schmidt"); a lone
+    # word ("Schmitt", "Frau Albers") is asked again.
+    full_name: bool = False
     # Choices and integers: taken from the message that started the form when it says so
     # plainly ("zwei Exemplare", "per Post", "für meine Mutter"); shown at the summary.
     from_opener: bool = False
@@ -272,7 +275,7 @@ _FIELD_KEYS = {
     "name", "type", "label", "question", "hint", "section", "required", "when", "options",
     "other", "synonyms", "personal_data", "min", "max", "earliest_days", "latest_days",
     "max_length", "not_before", "in_city", "must_be_true", "prefill_from_service", "counts",
-    "address", "if_not", "unit", "from_opener", "surname",
+    "address", "if_not", "unit", "from_opener", "surname", "full_name",
 }  # fmt: skip
 UNITS = frozenset({"m2"})
 COUNTS = frozenset({"persons"})
@@ -323,6 +326,9 @@ def _field(raw: Any, where: str) -> Field:
     surname = raw.get("surname")
     if surname is not None and (kind != "name" or not isinstance(surname, str)):
         raise _fail(where, "'surname' is for names: the later surname field")
+    full_name = bool(raw.get("full_name", False))
+    if full_name and (kind != "name" or surname is not None):
+        raise _fail(where, "'full_name' is for names that ask for first name and surname at once")
     from_opener = bool(raw.get("from_opener", False))
     if from_opener and kind not in ("choice", "integer"):
         raise _fail(where, "'from_opener' is for choices and integers")
@@ -360,6 +366,7 @@ def _field(raw: Any, where: str) -> Field:
         unit=unit,
         from_opener=from_opener,
         surname=surname,
+        full_name=full_name,
     )
 
 

@@ -24,6 +24,7 @@ from forms.answers import (
     load_city,
     normalize,
     parse_yes_no,
+    understand_answer,
     validate_submission,
 )
 from forms.spec import Field, Option, SpecError, check_departments, load_spec, load_specs
@@ -496,6 +497,71 @@ def test_names(answer: str, expected: str) -> None:
 def test_no_name_gets_the_hint(answer: str) -> None:
     # A sentence that is not taken apart is asked again, never stored as the name.
     assert refused(make("name"), answer) == "HINWEIS"
+
+
+SPECS = load_specs(ROOT / "data" / "forms")
+
+
+def understood(form: str, field: str, answer: str) -> tuple[Any, dict[str, Any]]:
+    spec = SPECS[form]
+    result = understand_answer(spec, spec.field(field), answer, CONTEXT)
+    return result.value, dict(result.also)
+
+
+@pytest.mark.parametrize(
+    ("answer", "first", "surname"),
+    [
+        ("Markus Vogel", "Markus", "Vogel"),
+        ("Hoffmann, Petra", "Petra", "Hoffmann"),
+        ("Dr. Claudia Brenner", "Claudia", "Brenner"),
+        ("guten Tag, mein Name ist Brigitte Sommer", "Brigitte", "Sommer"),
+        ("Emre Yılmaz", "Emre", "Yılmaz"),
+        ("Anna-Lena Schneider-Öztürk", "Anna-Lena", "Schneider-Öztürk"),
+        ("Ludwig van der Berg", "Ludwig", "van der Berg"),
+    ],
+)
+def test_a_whole_name_at_the_first_name_fills_both(answer: str, first: str, surname: str) -> None:
+    assert understood("bewohnerparkausweis", "vorname", answer) == (first, {"nachname": surname})
+
+
+@pytest.mark.parametrize(
+    ("answer", "first", "surname"),
+    [
+        ("Hans Peter", "Hans", "Peter"),  # Peter is a first name here: two first names?
+        ("Thomas Walter", "Thomas", "Walter"),
+        ("Mrkus Vogel", "Mrkus", "Vogel"),  # not a first name anyone has: a typo?
+    ],
+)
+def test_a_doubtful_whole_name_is_proposed(answer: str, first: str, surname: str) -> None:
+    spec = SPECS["bewohnerparkausweis"]
+    with pytest.raises(Proposal) as caught:
+        understand_answer(spec, spec.field("vorname"), answer, CONTEXT)
+    assert (caught.value.value, dict(caught.value.also)) == (first, {"nachname": surname})
+    assert caught.value.otherwise == answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "surname"),
+    [
+        ("Klein, Sebastian", "Klein"),
+        ("Sebastian Klein", "Klein"),
+        ("Müller-Lüdenscheidt", "Müller-Lüdenscheidt"),
+        ("van der Meulen", "van der Meulen"),
+        ("Lange", "Lange"),
+        ("Garcia Lopez", "Garcia Lopez"),  # a double surname stays whole
+    ],
+)
+def test_the_surname_question_keeps_the_surname(answer: str, surname: str) -> None:
+    assert understood("bewohnerparkausweis", "nachname", answer) == (surname, {})
+
+
+@pytest.mark.parametrize("answer", ["Schmitt", "Frau Albers", "Herr Baumann"])
+def test_a_question_for_the_whole_name_asks_again_for_one_word(answer: str) -> None:
+    spec = SPECS["sondernutzungserlaubnis"]
+    with pytest.raises(InvalidAnswer) as caught:
+        understand_answer(spec, spec.field("name"), answer, CONTEXT)
+    assert "Vor- und Nachnamen zusammen" in caught.value.hint
+    assert understood("sondernutzungserlaubnis", "name", "Frau Eva Albers") == ("Eva Albers", {})
 
 
 def test_text_is_trimmed_and_limited() -> None:
