@@ -600,6 +600,8 @@ def _integer(spec_field: Field, raw: Any) -> int:
             # Several numbers that are not a count of people: never one of them.
             raise InvalidAnswer(_number_hint(spec_field, text))
         number = the_number(text) if counted is None else Decimal(counted)
+        if spec_field.unit == "years" and (age := _age(text)) is not None:
+            number = Decimal(age)
         if number is None and re.match(
             r"^(?:gar |noch )?(?:kein|keine|keiner|keinen|niemand)\b", fold(text)
         ):
@@ -611,6 +613,32 @@ def _integer(spec_field: Field, raw: Any) -> int:
         value = int(number)
     _check_range(spec_field, value)
     return value
+
+
+_HALF_YEARS = re.compile(r"\b(anderthalb|eineinhalb|(\w+?)einhalb)\b")
+_YOUNGER = re.compile(r"(\d+)\s*(monat|woche|tag)")
+
+
+def _age(text: str) -> int | None:
+    """An age in whole years said otherwise: "8 Monate" 0, "anderthalb" 1, "der Kleine wird
+    nächsten Monat vier" 3; None for an age said plainly (or not at all)."""
+    folded = fold(text)
+    if re.search(r"\b(?:ein\s+)?halbes\s+jahr\b", folded):
+        return 0
+    if half := _HALF_YEARS.search(folded):
+        if half.group(1) in ("anderthalb", "eineinhalb"):
+            return 1
+        whole = the_number(half.group(2))
+        return int(whole) if whole is not None else None
+    converted = words_to_digits(folded)
+    if younger := _YOUNGER.search(converted):
+        months = int(younger.group(1)) if younger.group(2) == "monat" else 0
+        return months // 12
+    if re.search(r"\bwird\b", converted) and not re.search(r"\b(?:ist|bin)\b", converted):
+        number = the_number(converted)
+        if number is not None and number >= 1:
+            return int(number) - 1  # "wird bald vier": three now
+    return None
 
 
 def _number_hint(spec_field: Field, text: str) -> str:
@@ -643,15 +671,34 @@ def _decimal(spec_field: Field, raw: Any) -> str:
                 number = the_number(re.sub(r"(?<=\d),-+", "", text))
                 if number is None:
                     number = _sum(text)
+                if (
+                    number is None
+                    and _NOTHING.match(fold(re.split(r"[,;.!]", text)[0]))
+                    and not re.search(r"\d", text)
+                ):
+                    number = Decimal(0)  # "ich zahle keine Miete", "nichts"
                 if number is None:
                     raise InvalidAnswer(_number_hint(spec_field, text)) from None
                 value = number
+        if spec_field.unit == "euro_per_month" and _YEARLY.search(fold(text)) and value:
+            monthly = (value / 12).quantize(Decimal("0.01"))
+            raise Proposal(
+                str(monthly),
+                f"Im Monat sind das {format_decimal(monthly, format='#,##0.00', locale='de_DE')} € "
+                "– richtig?",
+            )
     if not value.is_finite():
         raise InvalidAnswer(spec_field.hint)
     _check_range(spec_field, value)
     return str(value.quantize(Decimal("0.01")))
 
 
+_NOTHING = re.compile(
+    r"^(?:ich\s+|wir\s+)?(?:zahle\s+|zahlen\s+|habe\s+|haben\s+|bekomme\s+|verdiene\s+)?"
+    r"(?:gar\s+|ueberhaupt\s+)?(?:(?:keine|keinen|kein)(?:\s+(?:miete|einkommen|kosten|geld|"
+    r"lohn|gehalt|rente|euro|wohnkosten|mietkosten|nebenkosten))?|nichts|null)$"
+)
+_YEARLY = re.compile(r"\b(?:im|pro|per|je|jedes|das)\s+jahr\b|\bjaehrlich\w*|\bjahres\w*")
 _AMOUNT_WORDS = {
     "euro", "eur", "eu", "kalt", "warm", "miete", "kaltmiete", "warmmiete", "nebenkosten",
     "heizung", "heizkosten", "strom", "netto", "brutto", "im", "monat", "monatlich", "fuer",
@@ -1010,6 +1057,39 @@ def _full_name(spec_field: Field, value: str) -> None:
         )
 
 
+_YES_NO_LEAD = re.compile(
+    r"^\W*(?:(?:ja|jawohl|genau|gern|gerne|klar|sicher|nein|nee|doch|bitte)\b\W*)+",
+    re.IGNORECASE,
+)
+
+
+def _choice_after_yes_no(
+    spec: FormSpec, spec_field: Field, value: bool, text: str, context: FormContext
+) -> dict[str, Any]:
+    """The choice asked next that a yes or no already answered: "ja, über das Jobcenter" at
+    "Bekommen Sie Leistungen für Bildung und Teilhabe?" also answers which office. Only an
+    option named plainly counts (a near miss is asked as usual)."""
+    rest = _YES_NO_LEAD.sub("", text)
+    if not re.search(r"[^\W\d_]{3,}", rest):
+        return {}
+    found: dict[str, Any] = {}
+    for later in spec.fields:
+        condition = later.when
+        if (
+            later.type != "choice"
+            or later.other
+            or condition is None
+            or condition.field != spec_field.name
+            or condition.is_ is not value
+        ):
+            continue
+        try:
+            found[later.name] = normalize(later, rest, context)
+        except InvalidAnswer:  # also a proposal: the question comes as usual
+            continue
+    return found
+
+
 def understand_answer(
     spec: FormSpec, spec_field: Field, raw: Any, context: FormContext
 ) -> Understood:
@@ -1044,6 +1124,8 @@ def understand_answer(
     if spec_field.full_name:
         _full_name(spec_field, str(value))
     also: dict[str, Any] = {}
+    if spec_field.type == "boolean" and isinstance(value, bool) and text is not None:
+        also.update(_choice_after_yes_no(spec, spec_field, value, text, context))
     if spec_field.type == "street" and spec_field.address and isinstance(raw, str):
         address = parse_address(_clean(raw))
         parts = {"postal_code": address.postal_code, "town": address.town} if address else {}

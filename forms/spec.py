@@ -149,7 +149,9 @@ class Field:
     # Choices and integers: taken from the message that started the form when it says so
     # plainly ("zwei Exemplare", "per Post", "für meine Mutter"); shown at the summary.
     from_opener: bool = False
-    # Decimals: the unit the number is in; "m2" takes "2 x 3 m" as 6 and refuses a length.
+    # The unit a number is in. Decimals: "m2" takes "2 x 3 m" as 6 and refuses a length;
+    # "euro_per_month" proposes a yearly amount as a twelfth. Integers: "years" (an age) takes
+    # "8 Monate" as 0, "anderthalb" as 1 and "wird bald vier" as 3.
     unit: str | None = None
 
     def option(self, value: Any) -> Option | None:
@@ -277,7 +279,7 @@ _FIELD_KEYS = {
     "max_length", "not_before", "in_city", "must_be_true", "prefill_from_service", "counts",
     "address", "if_not", "unit", "from_opener", "surname", "full_name",
 }  # fmt: skip
-UNITS = frozenset({"m2"})
+UNITS = {"decimal": frozenset({"m2", "euro_per_month"}), "integer": frozenset({"years"})}
 COUNTS = frozenset({"persons"})
 ADDRESS_PARTS = {"postal_code": "postal_code", "town": "town"}  # part -> field type
 
@@ -333,8 +335,8 @@ def _field(raw: Any, where: str) -> Field:
     if from_opener and kind not in ("choice", "integer"):
         raise _fail(where, "'from_opener' is for choices and integers")
     unit = raw.get("unit")
-    if unit is not None and (kind != "decimal" or unit not in UNITS):
-        raise _fail(where, f"'unit' is for decimals and one of {sorted(UNITS)}")
+    if unit is not None and unit not in UNITS.get(kind, ()):
+        raise _fail(where, f"'unit' is one of {sorted(UNITS.get(kind, ()))} for a {kind}")
     if_not = raw.get("if_not")
     if if_not is not None and (kind != "boolean" or not raw.get("must_be_true")):
         raise _fail(where, "'if_not' is for booleans with must_be_true")

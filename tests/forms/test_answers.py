@@ -812,3 +812,76 @@ def test_a_count_of_people_with_a_decimal_comma_is_asked_again() -> None:
     household = make("integer", min=1, max=15, counts="persons")
     assert refused(household, "2,5 Personen").endswith("HINWEIS")
     assert ok(household, "meine Frau, ich und 2 Kinder") == 4
+
+
+# --- Ages, monthly amounts, a yes that names the next choice -----------------------------
+
+AGE = make("integer", min=0, max=17, unit="years")
+
+
+@pytest.mark.parametrize(
+    ("answer", "years"),
+    [
+        ("8 Monate", 0),
+        ("sechs Wochen", 0),
+        ("ein halbes Jahr", 0),
+        ("anderthalb", 1),
+        ("zweieinhalb", 2),
+        ("der Kleine wird nächsten Monat vier", 3),
+        ("drei Jahre", 3),
+        ("14 Monate", 1),
+    ],
+)
+def test_an_age_said_otherwise_is_whole_years(answer: str, years: int) -> None:
+    assert ok(AGE, answer) == years
+
+
+def test_an_age_with_two_numbers_is_asked_again() -> None:
+    refused(AGE, "sie ist 4, wird bald 5")
+
+
+MONTHLY = make("decimal", min=0, max=100000, unit="euro_per_month")
+
+
+@pytest.mark.parametrize("answer", ["im Jahr 14.400 netto", "14400 jährlich"])
+def test_a_yearly_amount_at_a_monthly_question_is_proposed_as_a_twelfth(answer: str) -> None:
+    with pytest.raises(Proposal) as caught:
+        normalize(MONTHLY, answer, CONTEXT)
+    assert caught.value.value == "1200.00"
+    assert caught.value.hint == "Im Monat sind das 1.200,00 € – richtig?"
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("ich zahle keine Miete, wohne bei meiner Mutter", "0.00"),
+        ("nichts", "0.00"),
+        ("850", "850.00"),
+    ],
+)
+def test_no_amount_is_zero(answer: str, expected: str) -> None:
+    assert ok(MONTHLY, answer) == expected
+
+
+@pytest.mark.parametrize("answer", ["keine Ahnung", "keine Angabe", "kein Kommentar"])
+def test_no_answer_is_no_zero(answer: str) -> None:
+    refused(MONTHLY, answer)
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "answer", "also"),
+    [
+        ("mittagsverpflegung", "but", "ja, über das Jobcenter", {"but_stelle": "jobcenter"}),
+        ("sondernutzungserlaubnis", "verkehr_betroffen", "ja, der Gehweg wird halb gesperrt",
+         {"gesperrte_flaeche": "gehweg"}),
+        ("mittagsverpflegung", "but", "ja", {}),
+        ("mittagsverpflegung", "but", "ja, bitte", {}),
+        ("mittagsverpflegung", "but", "nein, leider nicht vom Jobcenter", {}),
+    ],
+)  # fmt: skip
+def test_a_yes_that_names_the_next_choice_answers_it(
+    form: str, field: str, answer: str, also: dict[str, Any]
+) -> None:
+    value, given = understood(form, field, answer)
+    assert value is answer.startswith("ja")
+    assert given == also
