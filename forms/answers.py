@@ -452,8 +452,53 @@ def _german_date(day: date) -> str:
     return format_date(day, "d. MMMM y", locale="de_DE")
 
 
+_EXAMPLES = re.compile(r"zum\s+Beispiel\s+([^?]+)\?", re.IGNORECASE)
+_EXAMPLE_FILLER = {
+    "ein", "eine", "einen", "einer", "der", "die", "das", "als", "mit", "bei", "fuer", "wegen",
+}  # fmt: skip
+
+
+def _examples(question: str) -> list[tuple[str, ...]]:
+    """The things a yes/no question gives as examples ("Einkommen, zum Beispiel Lohn, Rente
+    oder Kindergeld?"), each as its folded words ("american", "bulldog")."""
+    listed = _EXAMPLES.search(question)
+    if not listed:
+        return []
+    found = []
+    for part in re.split(r",|\boder\b|\bund\b", listed.group(1)):
+        words = tuple(word for word in fold(part).split() if word not in _EXAMPLE_FILLER)
+        if words and len("".join(words)) >= 4:
+            found.append(words)
+    return found
+
+
+def _same_word(said: str, example: str) -> bool:
+    """The same word, maybe inflected: "Tischlerin" for "Tischler", "Friseur" for
+    "Friseurin"; not "Bulldogge" for "Bulldog"."""
+    endings = ("", "e", "n", "en", "s", "es", "in", "innen")
+    return any(said == example + end for end in endings) or any(
+        example == said + end for end in endings
+    )
+
+
+def _names_an_example(spec_field: Field, text: str) -> bool:
+    """ "nur das Kindergeld", "meine Rente, aber die ist klein", "ich bin Tischler": the answer
+    names one of the question's own examples, and says no "nicht" or "kein"."""
+    words = fold(text).split()
+    if text.rstrip().endswith("?") or any(word in _NO for word in words):
+        return False
+    if _UNSURE.search(" ".join(words)):
+        return False
+    return any(
+        all(any(_same_word(word, part) for word in words) for part in example)
+        for example in _examples(spec_field.question)
+    )
+
+
 def _boolean(spec_field: Field, raw: Any) -> bool:
     value = raw if isinstance(raw, bool) else parse_yes_no(_clean(raw))
+    if value is None and not isinstance(raw, bool) and _names_an_example(spec_field, _clean(raw)):
+        value = True
     if value is None:
         raise InvalidAnswer(spec_field.hint)
     if spec_field.must_be_true and value is not True:

@@ -885,3 +885,33 @@ def test_a_yes_that_names_the_next_choice_answers_it(
     value, given = understood(form, field, answer)
     assert value is answer.startswith("ja")
     assert given == also
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "answer", "expected"),
+    [
+        ("hilfe-zum-lebensunterhalt", "einkommen", "nur das Kindergeld", True),
+        ("hilfe-zum-lebensunterhalt", "einkommen", "meine Rente, aber die ist klein", True),
+        ("hilfe-zum-lebensunterhalt", "einkommen", "keine Rente", False),
+        ("gewerbeanmeldung", "handwerk", "ich bin Tischlerin", True),
+        ("hundeanmeldung", "gelistet", "ein American Bulldog", True),
+    ],
+)
+def test_naming_an_example_of_the_question_is_a_yes(
+    form: str, field: str, answer: str, expected: bool
+) -> None:
+    assert understood(form, field, answer) == (expected, {})
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "answer"),
+    [
+        ("hundeanmeldung", "gelistet", "eine Französische Bulldogge"),  # not "American Bulldog"
+        ("hilfe-zum-lebensunterhalt", "einkommen", "Rente? Zählt die?"),
+        ("hilfe-zum-lebensunterhalt", "einkommen", "vielleicht Unterhalt"),
+    ],
+)
+def test_an_example_alone_decides_nothing_else(form: str, field: str, answer: str) -> None:
+    spec = SPECS[form]
+    with pytest.raises(InvalidAnswer):
+        understand_answer(spec, spec.field(field), answer, CONTEXT)
