@@ -872,7 +872,7 @@ def _postal_code(spec_field: Field, text: str, context: FormContext) -> str:
 
 # What citizens put before an address: "ich wohne in der", "Adresse:", "das ist die".
 _ADDRESS_LEAD = re.compile(
-    r"^(?:(?:ich|wir)\s+(?:wohne|wohnen|lebe|leben|sitze|sitzen)|wohne|wohnen|"
+    r"^(?:(?:ich|wir)\s+(?:wohnen|wohne|leben|lebe|sitzen|sitze)\b|wohnen\b|wohne\b|wohnhaft\b|"
     r"(?:meine|unsere|die)\s+(?:adresse|anschrift)(?:\s+(?:ist|lautet))?|adresse|anschrift|"
     r"(?:der\s+)?(?:betrieb|sitz|firmensitz)(?:\s+(?:ist|liegt))?|wir\s+sind|"
     r"das\s+ist|es\s+ist|bitte\s+an|an\s+die|nach)[\s:,]*",
@@ -882,7 +882,7 @@ _PLACE_PREPOSITION = re.compile(r"^(?:in\s+der|in\s+dem|im|in|an\s+der|auf\s+der
 _ONE_NUMBER = r"\d{1,4}(?:\s*[a-zA-Z](?![a-zA-Z]))?"
 _HOUSE_NUMBER = rf"{_ONE_NUMBER}(?:\s*[-/]\s*{_ONE_NUMBER})?"
 _ADDRESS = re.compile(
-    rf"^(?P<street>[^\d]*?[^\W\d_][^\d]*?)[\s,]*(?:nr\.?|nummer|hausnummer)?\s*"
+    rf"^(?P<street>[^\d]*?[^\W\d_][^\d]*?)[\s,]*(?i:nr\.?|nummer|hausnummer)?\s*"
     rf"(?P<number>{_HOUSE_NUMBER})"
     r"(?:(?:[\s,]+(?:in\s+)?(?P<postal>\d{5})(?:[\s,]+(?P<town>[^\W\d_][^\d,]*?))?)|"
     r"(?:[\s,]+in\s+(?P<town_in>[^\W\d_][^\d,]*?)))?[\s.!]*$"
@@ -891,6 +891,13 @@ _ADDRESS_DETAIL = re.compile(
     r"(?i)^\s*(?:\d+\.\s*(?:og|etage|stock)\b|(?:og|eg|ug|dg)\b|(?:erd|dach|unter)geschoss\b|"
     r"(?:hinter|vorder)haus\b|seitenfl\w+|wohnung\b|whg\b\.?|apartment\b|app\.?\s|zimmer\b|"
     r"laden\w*\b|büro\b|buero\b|c/o\b|bei\s+\w+\s*$|links\b|rechts\b|mitte\b|eingang\b)"
+)
+
+
+_STREET_AND_NUMBER = re.compile(
+    rf"^\s*(?!(?:nr|nummer|hausnummer)\b)[^\W\d_][^\d]*?[^\W\d_]\.?\s*(?:nr\.?\s*)?"
+    rf"{_HOUSE_NUMBER}\s*$",
+    re.IGNORECASE,
 )
 
 
@@ -906,6 +913,12 @@ def parse_address(text: str) -> Address | None:
     """Street, number and, if given, postal code and town, from "ich wohne in der
     Lindenallee 12, 12345 Musterstadt"; None when there is no street with a number."""
     text = re.sub(r"\([^)]*\)", " ", text)  # "Amselweg 2 (in der Garage)"
+    # "bei meiner Schwester, Rosenweg 3", "bitte an meine Tochter: Eschenweg 4, 33602 Bielefeld":
+    # the address starts with the first part that is a street and a house number.
+    parts = re.split(r"[,:;]", text)
+    first = next((i for i, part in enumerate(parts) if _STREET_AND_NUMBER.match(part)), 0)
+    if first:
+        text = ",".join(parts[first:])
     # "Gartenstr. 22, 3. OG links", "bei Schneider, Eschenweg 4": details for the postman.
     segments = [part for part in text.split(",") if not _ADDRESS_DETAIL.search(part)]
     text = ",".join(segments) if segments else text

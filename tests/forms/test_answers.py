@@ -261,10 +261,26 @@ def test_a_misspelt_street_of_the_city_is_proposed_not_taken(answer: str, propos
         ("Gartenstr. 22, 3. OG links", "Gartenstraße 22"),
         ("Am Markt 2, Hinterhaus, 2. Etage", "Am Markt 2"),
         ("wohne in der lindenallee 12 in musterstadt", "Lindenallee 12"),
+        ("wir wohnen Am Markt 5 in 12345 Musterstadt", "Am Markt 5"),
+        ("bei meiner Schwester, Gartenstraße 3", "Gartenstraße 3"),
+        ("c/o Meier: Hauptstraße 5", "Hauptstraße 5"),
+        ("wohnhaft Hauptstraße 5", "Hauptstraße 5"),
     ],
 )
 def test_details_for_the_postman_are_left_out(answer: str, expected: str) -> None:
     assert normalize(CITY_STREET, answer, CONTEXT) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("bitte an meine Tochter: bei Schneider, Eschenweg 4, 33602 Bielefeld", "Eschenweg 4"),
+        ("von zuhause aus, Amselweg 6", "Amselweg 6"),
+        ("unser Betrieb sitzt in der Werkstraße, Nummer 40", "Werkstraße 40"),
+    ],
+)
+def test_a_street_anywhere_starts_after_the_words_before_it(answer: str, expected: str) -> None:
+    assert ok(make("street"), answer) == expected
 
 
 def test_a_street_the_city_does_not_have_is_refused_with_an_example() -> None:
