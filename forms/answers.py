@@ -34,7 +34,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from forms.names import is_first_name, is_first_name_here
-from forms.numbers import persons, the_number, words_to_digits
+from forms.numbers import halves_as_digits, numbers_in, persons, the_number, words_to_digits
 from forms.spec import Field, FormSpec
 
 Answers = dict[str, Any]
@@ -155,16 +155,26 @@ _NO = {
 
 # "weiß ich nicht" is no answer at all, though it contains "nicht".
 _UNSURE = re.compile(
-    r"\b(?:weiss (?:es |ich )?(?:es )?nicht|keine ahnung|unsicher|nicht sicher|vielleicht)\b"
+    r"\b(?:weiss (?:es |ich |das )*(?:\w+ )?nicht|keine ahnung|unsicher|nicht sicher|"
+    r"vielleicht|versteh\w* (?:\w+ ){0,3}nicht)\b"
 )
+# An idiom that says yes: "ja gut, wenn's nicht anders geht".
+_GRUDGING = re.compile(r"\bwenn\s?s?\s+(?:es\s+)?nicht\s+anders\s+geht\b")
 
 
 def parse_yes_no(text: str) -> bool | None:
     """ "ja genau" -> True, "nein, das nicht" -> False, anything else -> None."""
-    words = fold(text).split()
+    words = _GRUDGING.sub(" ", fold(text)).split()
     if not words or _UNSURE.search(" ".join(words)):
         return None
-    negated = any(word in _NO for word in words) or "stimmt nicht" in " ".join(words)
+    if len(words) > 1 and words[0] == "na" and words[1] in _YES:
+        words = words[1:]  # "na klar", "na gut"
+    # "ne" is "no" only on its own; "wir haben ne Garage" is "eine".
+    negated = (
+        any(word in _NO and word != "ne" for word in words)
+        or words[0] == "ne"
+        or "stimmt nicht" in " ".join(words)
+    )
     if words[:2] in (["stimmt", "nicht"], ["richtig", "nicht"], ["korrekt", "nicht"]):
         return False
     if negated and words[0] in _YES:
@@ -234,7 +244,8 @@ _NAME_HEDGE = re.compile(r"^(?:eigentlich|offiziell|richtig|korrekt)\s+", re.IGN
 _NAME_OK = re.compile(r"^[^\W\d_]+(?:[ '’.\-]+[^\W\d_]+)*\.?$")
 _DATE_FILLER = re.compile(
     r"\b(?:am|ab|dem|den|zum|bis|seit|nächsten|nächster|kommenden|kommender|diesen|dieser|"
-    r"letzten|letzter|vergangenen|vergangener|vorigen|voriger)\b"
+    r"letzten|letzter|letztem|vergangenen|vergangener|vergangenem|vorigen|voriger|vorigem|"
+    r"nächstem|kommendem|diesem)\b"
 )
 _FUTURE_WORDS = re.compile(r"\b(?:naechst|uebernaechst|kommend)\w*\b")
 _PAST_WORDS = re.compile(r"\b(?:letzt\w*|vergangen\w*|vorig\w*|seit)\b")
@@ -271,7 +282,9 @@ _NO_ANSWER = re.compile(
     r"(?:hallo|hi|wie\s+bitte|was|hae+h?)$|weiss\s+ich\s+(?:noch\s+)?nicht|"
     r"(?:koennen|konnen|kannst)\s+(?:sie|du)\s+(?:die\s+frage|das)\s+(?:noch\s*mal|noch\s+einmal|wiederholen)|"
     r"(?:das\s+)?(?:moechte|will|mag)\s+ich\s+(?:lieber\s+)?(?:nicht|persoenlich)|"
-    r"wo\s+steht\s+das|hab(?:e)?\s+ich\s+(?:doch\s+)?(?:schon|bereits)\s+gesagt)\b"
+    r"wo\s+steht\s+das|(?:das\s+)?hab(?:e)?\s+ich\s+(?:ihnen\s+|dir\s+|euch\s+)?(?:doch\s+)?"
+    r"(?:vorhin\s+|eben\s+|oben\s+|gerade\s+)?(?:schon\s+|bereits\s+)+"
+    r"(?:\w+\s+)?(?:gesagt|geschrieben|angegeben|genannt))\b"
 )
 
 
@@ -311,7 +324,7 @@ def _date(spec_field: Field, text: str, context: FormContext) -> str:
             day = date.fromisoformat(text)
         except ValueError as error:
             raise InvalidAnswer(spec_field.hint) from error
-    elif fold(text) in _TODAY:
+    elif fold(text) in _TODAY or _DATE_POLITE.sub(" ", fold(text)).strip() in _TODAY:
         day = context.today
     else:
         try:
@@ -319,13 +332,19 @@ def _date(spec_field: Field, text: str, context: FormContext) -> str:
                 _parse_date(spec_field, text, context, f) for f in _directions(spec_field, text)
             ]
         except InvalidAnswer:
-            # "die Hochzeit war am 7. Juli 1990", "ab Neujahr", "Mittwoch nächste Woche"
-            phrase = _date_in_sentence(text, context.today)
-            if phrase is None or phrase == text:
+            # "die Hochzeit war am 7. Juli 1990", "ab Neujahr", "Mittwoch nächste Woche",
+            # "am achten März neunzehnhundertzweiundsiebzig", "gestern erst geholt"
+            for phrase in _date_alternatives(text, context.today):
+                try:
+                    days = [
+                        _parse_date(spec_field, phrase, context, f)
+                        for f in _directions(spec_field, text)
+                    ]
+                    break
+                except InvalidAnswer:
+                    continue
+            else:
                 raise
-            days = [
-                _parse_date(spec_field, phrase, context, f) for f in _directions(spec_field, text)
-            ]
         fitting = [day for day in days if _within(spec_field, day, context)] or days
         day = fitting[0]
         if len(fitting) == 2:  # the next one, unless it is over a week away and the last is nearer
@@ -358,6 +377,28 @@ _DATE_IN_TEXT = re.compile(
 )
 
 
+_DATE_POLITE = re.compile(r"\b(?:bitte|erst|schon|genau|halt|eben|dann|danke)\b")
+_RELATIVE_DAYS = ("vorgestern", "gestern", "heute", "morgen", "uebermorgen")
+
+
+def _date_alternatives(text: str, today: date) -> list[str]:
+    """Other readings of a date answer the parsers did not take: the date inside a sentence,
+    the answer without polite words, with its number words as digits ("am achten März" ->
+    "am 8. märz")."""
+    plain = " ".join(_DATE_POLITE.sub(" ", text.lower()).split())
+    digits = words_to_digits(plain)
+    found: list[str] = []
+    for candidate in (
+        _date_in_sentence(text, today),
+        plain,
+        digits,
+        _date_in_sentence(digits, today),
+    ):
+        if candidate and candidate != text and candidate not in found:
+            found.append(candidate)
+    return found
+
+
 def _date_in_sentence(text: str, today: date) -> str | None:
     """The part of a sentence that is a date, as the parsers read it; None if there is none."""
     folded = fold(text)
@@ -370,6 +411,11 @@ def _date_in_sentence(text: str, today: date) -> str | None:
             monday = today + timedelta(days=7 - today.weekday())
             return (monday + timedelta(days=index)).strftime("%d.%m.%Y")
     found = _DATE_IN_TEXT.findall(text)
+    if not found:
+        # "gestern erst geholt": one day named relative to today, and nothing else.
+        relative = [word for word in folded.split() if word in _RELATIVE_DAYS]
+        if len(relative) == 1 and not re.search(r"\d", folded):
+            return _DATE_UMLAUTS.get(relative[0], relative[0])
     return found[0] if len(found) == 1 else None
 
 
@@ -532,9 +578,103 @@ def _plain_no(text: str) -> bool:
 PROPOSE_SIMILARITY = 0.8
 
 
+_ORDINALS = ("erste", "zweite", "dritte", "vierte", "fuenfte", "sechste", "letzte")
+_ORDINAL_CHOICE = re.compile(
+    rf"^(?:das|die|der|den|nehme|nehm|ich nehme)?\s*({'|'.join(_ORDINALS)})[nrs]?"
+    r"(?:\s+(?:option|moeglichkeit|antwort|davon|bitte))*$"
+)
+
+
+def _several_named(candidates: list[tuple[int, str, str, int]]) -> bool:
+    """Whether different options are named in different places of the answer."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for length, value, _, start in candidates:
+        spans.setdefault(value, []).append((start, start + length))
+    values = list(spans)
+    return any(
+        all(
+            a_end <= b_start or b_end <= a_start
+            for a_start, a_end in spans[first]
+            for b_start, b_end in spans[second]
+        )
+        for i, first in enumerate(values)
+        for second in values[i + 1 :]
+    )
+
+
+def _option_for_several(spec_field: Field) -> str | None:
+    """The option that stands for more than one of the others ("Mehrere davon")."""
+    for option in spec_field.options:
+        if fold(option.value) == "mehrere" or fold(option.label).startswith("mehrere"):
+            return option.value
+    return None
+
+
+_BAND = re.compile(
+    r"^(?:(?P<low>[\d.]+)\s+bis\s+(?P<high>[\d.]+)|(?:bis|unter)\s+(?P<upto>[\d.]+)|"
+    r"(?:über|ueber|mehr als|ab)\s+(?P<over>[\d.]+))\s*(?:€|euro)?$"
+)
+_ROUGHLY = re.compile(r"\b(?:ca|circa|etwa|ungefaehr|rund|so|knapp|gut)\b")
+
+
+def _bands(spec_field: Field) -> list[tuple[Decimal, Decimal, str]] | None:
+    """The options as ranges of amounts ("bis 40.000 €", "40.001 bis 60.000 €", "über
+    80.000 €"), or None when the options are not such ranges."""
+    bands = []
+    for option in spec_field.options:
+        match = _BAND.match(option.label.lower().strip())
+        if not match:
+            return None
+        number = {k: Decimal(v.replace(".", "")) for k, v in match.groupdict().items() if v}
+        low = number.get("low", number.get("over", Decimal("-Infinity")))
+        high = number.get("high", number.get("upto", Decimal("Infinity")))
+        bands.append((low, high, option.value))
+    return bands or None
+
+
+def _band(spec_field: Field, text: str) -> str | None:
+    """The range option an amount falls in: "ca. 55.000 brutto im Jahr" -> "40.001 bis
+    60.000 €"; the incomes of several people are added ("ich 38.000, meine Frau 30.000"). A
+    monthly amount is proposed for the year (times 12); so is an amount said roughly close to
+    a limit."""
+    bands = _bands(spec_field)
+    found = numbers_in(text) if bands else None
+    if not bands or not found:
+        return None
+    total = sum(found, Decimal(0))
+    monthly = bool(re.search(r"\b(?:im|pro|je|per)\s+monat\b|\bmonatlich", fold(text)))
+    if monthly:
+        total *= 12
+    value = next((v for low, high, v in bands if low <= total <= high), None)
+    if value is None:
+        value = next(
+            (v for low, high, v in bands if low <= total.to_integral_value() <= high), None
+        )
+    if value is None:
+        return None
+    near = any(
+        abs(total - limit) <= limit * Decimal("0.05")
+        for low, high, _ in bands
+        for limit in (low, high)
+        if limit.is_finite() and limit > 0
+    )
+    if monthly or (near and _ROUGHLY.search(fold(text))):
+        label = next(o.label for o in spec_field.options if o.value == value)
+        amount = format_decimal(total, format="#,##0", locale="de_DE")
+        raise Proposal(value, f"Das sind im Jahr etwa {amount} € – also „{label}“, richtig?")
+    return value
+
+
 def _choice(spec_field: Field, text: str) -> str:
     folded = fold(text)
-    candidates: list[tuple[int, str, str]] = []
+    if ordinal := _ORDINAL_CHOICE.match(folded):
+        index = _ORDINALS.index(ordinal.group(1))
+        options = spec_field.options
+        if index == len(_ORDINALS) - 1 and options:
+            return options[-1].value  # "die letzte"
+        if index < len(options):
+            return options[index].value  # "das erste", "die zweite Möglichkeit"
+    candidates: list[tuple[int, str, str, int]] = []
     for option in spec_field.options:
         words = [option.value, option.label, *option.synonyms]
         for word in words:
@@ -543,14 +683,19 @@ def _choice(spec_field: Field, text: str) -> str:
                 continue
             if key == folded:
                 return option.value
-            if re.search(rf"\b{re.escape(key)}\b", folded):
-                candidates.append((len(key), option.value, key))
+            if found := re.search(rf"\b{re.escape(key)}\b", folded):
+                candidates.append((len(key), option.value, key, found.start()))
+    many = _option_for_several(spec_field) if candidates else None
+    if many is not None and _several_named(candidates):
+        return many  # "Gehweg und zwei Parkplätze davor": "Mehrere davon"
     if candidates:
         candidates.sort(reverse=True)
-        best = [value for length, value, _ in candidates if length == candidates[0][0]]
+        best = [value for length, value, _, _ in candidates if length == candidates[0][0]]
         if len(set(best)) == 1 and not _names_another(spec_field, text, candidates[0][2]):
             return best[0]
     labels = ", ".join(f"„{option.label}“" for option in spec_field.options)
+    if not candidates and (band := _band(spec_field, text)) is not None:
+        return band
     if close := _close_option(spec_field, folded):
         raise Proposal(close.value, _did_you_mean(close.label))
     if spec_field.other:
@@ -701,11 +846,14 @@ def _decimal(spec_field: Field, raw: Any) -> str:
     if isinstance(raw, (int, float)):
         value = Decimal(str(raw))
     else:
-        text = str(raw).strip()
+        text = halves_as_digits(str(raw).strip())
         if _CANONICAL_DECIMAL.match(text):
             value = Decimal(text)
         elif spec_field.unit == "m2" and (area := _area(spec_field, text)) is not None:
             value = area
+        elif _UNSURE.search(fold(text)):
+            # "450 kalt, Nebenkosten weiß ich grad nicht": not the whole amount.
+            raise InvalidAnswer(f"Eine Schätzung genügt. {spec_field.hint}")
         else:
             plain = re.sub(r"(?i)\s*(€|euro|eur|eu)\s*", "", text).replace(" ", "")
             plain = re.sub(r",-+$", "", plain)
@@ -739,35 +887,46 @@ def _decimal(spec_field: Field, raw: Any) -> str:
 
 
 _NOTHING = re.compile(
-    r"^(?:ich\s+|wir\s+)?(?:zahle\s+|zahlen\s+|habe\s+|haben\s+|bekomme\s+|verdiene\s+)?"
+    r"^(?:ich\s+|wir\s+)?(?:zahle\s+|zahl\s+|zahlen\s+|habe\s+|hab\s+|haben\s+|bekomme\s+|"
+    r"krieg\w*\s+|verdiene\s+)?"
     r"(?:gar\s+|ueberhaupt\s+)?(?:(?:keine|keinen|kein)(?:\s+(?:miete|einkommen|kosten|geld|"
     r"lohn|gehalt|rente|euro|wohnkosten|mietkosten|nebenkosten))?|nichts|null)$"
 )
 _YEARLY = re.compile(r"\b(?:im|pro|per|je|jedes|das)\s+jahr\b|\bjaehrlich\w*|\bjahres\w*")
+# Kinds of income a sum may list with "und": "Rente 850 und Wohngeld 120".
+_INCOME_WORDS = {
+    "rente", "lohn", "gehalt", "wohngeld", "kindergeld", "unterhalt", "krankengeld",
+    "elterngeld", "pension", "minijob", "arbeitslosengeld", "buergergeld", "witwenrente",
+    "kinderzuschlag", "bafoeg", "nebenjob",
+}  # fmt: skip
 _AMOUNT_WORDS = {
     "euro", "eur", "eu", "kalt", "warm", "miete", "kaltmiete", "warmmiete", "nebenkosten",
     "heizung", "heizkosten", "strom", "netto", "brutto", "im", "monat", "monatlich", "fuer",
-    "die", "das", "der", "ca", "etwa", "rund", "so", "plus", "zzgl", "zuzueglich", "und",
+    "die", "das", "der", "ca", "etwa", "rund", "so", "plus", "zzgl", "zuzueglich", "und", "nk",
+    "bk", "betriebskosten", "warmwasser", "mein", "meine", "meinen", "dazu", "noch",
 }  # fmt: skip
 
 
 def _sum(text: str) -> Decimal | None:
     """The total of amounts added up in words: "480 kalt plus 130 Nebenkosten plus 60
     Heizung" is 670. Only "plus" or "+" adds; "und" may list other things."""
-    parts = re.split(r"\s*(?:\bplus\b|\+|\bzuzüglich\b|\bzzgl\.?)\s*", text, flags=re.I)
+    words = set(re.findall(r"[^\W\d_]+", fold(text)))
+    incomes = words & _INCOME_WORDS
+    # "und" adds up only kinds of income, each with its amount ("Rente 850 und Wohngeld 120").
+    joiner = r"\bplus\b|\+|\bzuzüglich\b|\bzzgl\.?" + (r"|\bund\b|,\s" if incomes else "")
+    parts = [part for part in re.split(rf"\s*(?:{joiner})\s*", text, flags=re.I) if part.strip()]
     if len(parts) < 2:
         return None
     numbers = [the_number(part) for part in parts]
     if any(number is None for number in numbers):
         return None
-    words = set(re.findall(r"[^\W\d_]+", fold(text)))
-    if not words <= _AMOUNT_WORDS:
+    if not words - incomes <= _AMOUNT_WORDS:
         return None  # "1200 + 13. Gehalt", "480 plus drei Monatsmieten Kaution"
     return sum((number for number in numbers if number is not None), Decimal(0))
 
 
 _SIDES = re.compile(
-    r"^\s*(\d+(?:,\d+)?)\s*(?:m\s*)?(?:x|mal|\*|×)\s*(\d+(?:,\d+)?)\s*m?\b(?!\s*(?:x|mal|\*|×))"
+    r"(?<![\d,])(\d+(?:,\d+)?)\s*(?:m\s*)?(?:x|mal|\*|×)\s*(\d+(?:,\d+)?)\s*m?\b(?!\s*(?:x|mal|\*|×))"
 )
 _LENGTH = re.compile(r"\b(?:m|meter|metern|lang|breit|tief|hoch|laenge|breite|kubik\w*|m3)\b")
 _SQUARE = re.compile(r"(?:m²|m2\b|qm|quadrat)", re.IGNORECASE)
@@ -775,7 +934,7 @@ _SQUARE = re.compile(r"(?:m²|m2\b|qm|quadrat)", re.IGNORECASE)
 
 def _area(spec_field: Field, text: str) -> Decimal | None:
     """An area in square metres: "2 x 3 m" is 6; a length ("10 Meter lang") is refused."""
-    if sides := _SIDES.match(words_to_digits(text)):
+    if sides := _SIDES.search(words_to_digits(text)):
         first, second = (Decimal(side.replace(",", ".")) for side in sides.groups())
         return first * second
     if _LENGTH.search(fold(text)) and not _SQUARE.search(text):
@@ -859,6 +1018,11 @@ def _email(spec_field: Field, text: str) -> str:
 
 def _postal_code(spec_field: Field, text: str, context: FormContext) -> str:
     codes = re.findall(r"(?<!\d)\d{5}(?!\d)", text)
+    if not codes:
+        codes = re.findall(
+            r"(?<!\d)(?<!\d )\d{2} \d{3}(?!\d)(?! \d)", text
+        )  # "12 347", as said aloud
+        codes = [code.replace(" ", "") for code in codes]
     if len(codes) != 1:
         raise InvalidAnswer(spec_field.hint)
     if spec_field.in_city and codes[0] not in context.postal_codes:
@@ -872,7 +1036,8 @@ def _postal_code(spec_field: Field, text: str, context: FormContext) -> str:
 
 # What citizens put before an address: "ich wohne in der", "Adresse:", "das ist die".
 _ADDRESS_LEAD = re.compile(
-    r"^(?:(?:ich|wir)\s+(?:wohnen|wohne|leben|lebe|sitzen|sitze)\b|wohnen\b|wohne\b|wohnhaft\b|"
+    r"^(?:(?:ich|wir)\s+(?:wohnen|wohne|wohn|leben|lebe|sitzen|sitze)\b|wohnen\b|wohne\b|wohn\b|"
+    r"wohnhaft\b|"
     r"(?:meine|unsere|die)\s+(?:adresse|anschrift)(?:\s+(?:ist|lautet))?|adresse|anschrift|"
     r"(?:der\s+)?(?:betrieb|sitz|firmensitz)(?:\s+(?:ist|liegt))?|wir\s+sind|"
     r"das\s+ist|es\s+ist|bitte\s+an|an\s+die|nach)[\s:,]*",
@@ -885,7 +1050,7 @@ _ADDRESS = re.compile(
     rf"^(?P<street>[^\d]*?[^\W\d_][^\d]*?)[\s,]*(?i:nr\.?|nummer|hausnummer)?\s*"
     rf"(?P<number>{_HOUSE_NUMBER})"
     r"(?:(?:[\s,]+(?:in\s+)?(?P<postal>\d{5})(?:[\s,]+(?P<town>[^\W\d_][^\d,]*?))?)|"
-    r"(?:[\s,]+in\s+(?P<town_in>[^\W\d_][^\d,]*?)))?[\s.!]*$"
+    r"(?:[\s,]+(?:hier\s+)?in\s+(?P<town_in>[^\W\d_][^\d,]*?)))?[\s.!]*$"
 )
 _ADDRESS_DETAIL = re.compile(
     r"(?i)^\s*(?:\d+\.\s*(?:og|etage|stock)\b|(?:og|eg|ug|dg)\b|(?:erd|dach|unter)geschoss\b|"
@@ -894,6 +1059,7 @@ _ADDRESS_DETAIL = re.compile(
 )
 
 
+_POSTAL_AND_TOWN = re.compile(r"^\s*(?:in\s+)?\d{5}\b")
 _STREET_AND_NUMBER = re.compile(
     rf"^\s*(?!(?:nr|nummer|hausnummer)\b)[^\W\d_][^\d]*?[^\W\d_]\.?\s*(?:nr\.?\s*)?"
     rf"{_HOUSE_NUMBER}\s*$",
@@ -915,10 +1081,14 @@ def parse_address(text: str) -> Address | None:
     text = re.sub(r"\([^)]*\)", " ", text)  # "Amselweg 2 (in der Garage)"
     # "bei meiner Schwester, Rosenweg 3", "bitte an meine Tochter: Eschenweg 4, 33602 Bielefeld":
     # the address starts with the first part that is a street and a house number.
+    text = re.sub(r"(?i)(str\.)(?=\d)", r"\1 ", text)  # "Bahnhofstr.22"
     parts = re.split(r"[,:;]", text)
-    first = next((i for i, part in enumerate(parts) if _STREET_AND_NUMBER.match(part)), 0)
-    if first:
-        text = ",".join(parts[first:])
+    first = next((i for i, part in enumerate(parts) if _STREET_AND_NUMBER.match(part)), None)
+    if first is not None:
+        # After the street, only a postal code and town ("industriestraße 8, halle 2 hinten
+        # im hof", "Marktplatz 1, gegenüber vom Rathaus": directions are left out).
+        later = [part for part in parts[first + 1 :] if _POSTAL_AND_TOWN.match(part)]
+        text = ",".join([parts[first], *later])
     # "Gartenstr. 22, 3. OG links", "bei Schneider, Eschenweg 4": details for the postman.
     segments = [part for part in text.split(",") if not _ADDRESS_DETAIL.search(part)]
     text = ",".join(segments) if segments else text
@@ -955,6 +1125,13 @@ def _street_name(street: str, context: FormContext, exact: bool = True) -> str |
     return None
 
 
+def _elsewhere(address: Address, context: FormContext) -> bool:
+    """Whether an address names a postal code or town that is not the city's."""
+    if address.postal_code and context.postal_codes:
+        return address.postal_code not in context.postal_codes
+    return bool(address.town) and fold(str(address.town)) != fold(context.city)
+
+
 def _street(spec_field: Field, text: str, context: FormContext) -> str:
     address = parse_address(text)
     if address is None:
@@ -962,6 +1139,12 @@ def _street(spec_field: Field, text: str, context: FormContext) -> str:
             raise InvalidAnswer(f"Mir fehlt die Hausnummer. {spec_field.hint}")
         raise InvalidAnswer(spec_field.hint)
     street = _PLACE_PREPOSITION.sub("", address.street)
+    if spec_field.in_city and _elsewhere(address, context):
+        # "Bahnhofstraße 5 in 33602 Bielefeld": a street of the same name, in another town.
+        raise InvalidAnswer(
+            f"Diese Adresse liegt nicht in {context.city}. Für diesen Antrag brauche ich Ihre "
+            f"Adresse in {context.city}. {spec_field.hint}"
+        )
     if spec_field.in_city:
         known = _street_name(address.street, context)
         if known is None and (close := _street_name(address.street, context, exact=False)):
@@ -1206,10 +1389,21 @@ def _plate(spec_field: Field, text: str) -> str:
     return f"{district}-{letters} {digits}{suffix}"
 
 
+_ASKS_BACK = re.compile(
+    r"^(?:(?:und|aber|also|hm+|aeh+m?)\s+)?(?:was|wie|wo|wer|wen|wem|welche\w*|warum|wieso|weshalb|"
+    r"wozu|wofuer|woher|wohin|wann|muss|muessen|kann|koennen|darf|duerfen|soll|sollen|zaehlt|"
+    r"zaehlen|gilt|gelten|gibt|geht|ist|sind|brauche|braucht)\b"
+)
+
+
 def normalize(spec_field: Field, raw: Any, context: FormContext) -> Any:
     """The canonical value of an answer, or ``InvalidAnswer`` with a German hint."""
     if raw is None:
         raise InvalidAnswer(spec_field.hint)
+    if isinstance(raw, str) and _ASKS_BACK.match(fold(raw)) and raw.rstrip().endswith("?"):
+        # "Was ist der Unterschied zwischen GbR und UG?", "Was zählt da dazu? Wir haben ne
+        # Garage": a question back names words of an answer without giving one.
+        raise InvalidAnswer(f"Das habe ich als Rückfrage verstanden. {spec_field.hint}")
     if spec_field.type == "boolean":
         return _boolean(spec_field, raw)
     if spec_field.type == "integer":

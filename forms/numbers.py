@@ -15,7 +15,8 @@ from text_to_num import alpha2digit
 # Spellings without umlauts that text2num does not know; "eine"/"einen" count as one.
 _SPELLINGS = {
     "zwoelf": "zwölf", "fuenf": "fünf", "fuenfzehn": "fünfzehn", "fuenfzig": "fünfzig",
-    "eine": "ein", "einen": "ein", "einem": "ein", "einer": "ein", "zwo": "zwei",
+    "fuffzig": "fünfzig", "eine": "ein", "einen": "ein", "einem": "ein", "einer": "ein",
+    "zwo": "zwei",
 }  # fmt: skip
 # Words that make a number vague or one of several: never a value of their own.
 _VAGUE = re.compile(
@@ -56,9 +57,29 @@ _PERSON_WORDS = re.compile(
 
 def words_to_digits(text: str) -> str:
     """The text with German number words written as digits ("zwölf Stück" -> "12 Stück")."""
-    words = re.split(r"(\s+)", text.lower())
+    words = re.split(r"(\s+)", re.sub(r"fuffzig", "fünfzig", text.lower()))
     words = [_SPELLINGS.get(word, word) for word in words]
     return str(alpha2digit("".join(words), "de", threshold=0))
+
+
+_HALVES = re.compile(
+    r"\b(?:(anderthalb|eineinhalb)|([^\W\d_]+?)einhalb|ein(?:e|en|er)?\s+halbe[nrs]?)\b"
+)
+
+
+def halves_as_digits(text: str) -> str:
+    """Amounts with a half in words as digits: "zweieinhalb Quadratmeter" -> "2,5 ...",
+    "anderthalb" -> "1,5", "ein halber" -> "0,5" (for decimals; a count stays vague)."""
+
+    def digits(match: re.Match[str]) -> str:
+        if match.group(1):
+            return "1,5"
+        if match.group(2):
+            whole = the_number(match.group(2))
+            return f"{int(whole)},5" if whole is not None else match.group(0)
+        return "0,5"
+
+    return _HALVES.sub(digits, text)
 
 
 def _value(match: re.Match[str]) -> Decimal:

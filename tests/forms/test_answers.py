@@ -931,3 +931,126 @@ def test_an_example_alone_decides_nothing_else(form: str, field: str, answer: st
     spec = SPECS[form]
     with pytest.raises(InvalidAnswer):
         understand_answer(spec, spec.field(field), answer, CONTEXT)
+
+
+# --- Dates, questions back, sums, halves, addresses, choices (answers_dev3) ---------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("gestern erst geholt", "2026-12-01"),
+        ("seit letztem Samstag", "2026-11-28"),
+    ],
+)
+def test_dates_in_words_and_sentences(answer: str, expected: str) -> None:
+    assert ok(PAST, answer) == expected
+
+
+def test_a_date_of_birth_in_words() -> None:
+    assert ok(ANY_DAY, "am achten März neunzehnhundertzweiundsiebzig") == "1972-03-08"
+
+
+def test_a_date_with_polite_words() -> None:
+    assert ok(FUTURE, "ab sofort bitte") == "2026-12-02"
+    assert ok(FUTURE, "zum ersten Januar") == "2027-01-01"
+
+
+@pytest.mark.parametrize(
+    ("kind", "answer"),
+    [
+        ("boolean", "was zählt da alles dazu? wir haben ne Garage"),
+        ("boolean", "das ist so ein Mistformular, ich versteh das alles nicht"),
+        ("text", "das hab ich Ihnen doch vorhin schon geschrieben!!"),
+    ],
+)
+def test_questions_back_and_complaints_are_no_answers(kind: str, answer: str) -> None:
+    refused(make(kind), answer)
+
+
+def test_a_question_back_naming_options_chooses_none() -> None:
+    spec = SPECS["gewerbeanmeldung"]
+    with pytest.raises(InvalidAnswer) as caught:
+        understand_answer(
+            spec, spec.field("rechtsform"), "was ist der Unterschied zwischen GbR und UG?", CONTEXT
+        )
+    assert caught.value.hint.startswith("Das habe ich als Rückfrage verstanden.")
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [("na klar, seit 1998", True), ("ja gut, wenn's nicht anders geht", True), ("ne", False)],
+)
+def test_yes_and_no_in_everyday_words(answer: str, expected: bool) -> None:
+    assert parse_yes_no(answer) is expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Rente 850 und Wohngeld 120", "970.00"),
+        ("meine Rente 912,40 und das Kindergeld 255", "1167.40"),
+        ("480 kalt + 120 NK + 60 Heizung", "660.00"),
+        ("achthundertfuffzig Euro", "850.00"),
+    ],
+)
+def test_amounts_added_up_and_in_words(answer: str, expected: str) -> None:
+    assert ok(MONTHLY, answer) == expected
+
+
+def test_an_amount_with_a_part_unknown_is_asked_again() -> None:
+    assert "Schätzung" in refused(MONTHLY, "450 kalt, Nebenkosten weiß ich grad nicht")
+    refused(MONTHLY, "1200 und 300")  # "und" adds only kinds of income
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [("zweieinhalb Quadratmeter", "2.50"), ("der Container is 2,5 x 6 m", "15.00")],
+)
+def test_areas_with_halves_and_sides_in_a_sentence(answer: str, expected: str) -> None:
+    assert ok(make("decimal", unit="m2"), answer) == expected
+
+
+def test_a_street_of_the_city_in_another_town_is_refused() -> None:
+    hint = refused(CITY_STREET, "Bahnhofstraße 5 in 33602 Bielefeld")
+    assert "liegt nicht in Musterstadt" in hint
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("ich wohn in der Hauptstr 27a, 3. OG links", "Hauptstraße 27a"),
+        ("Marktplatz 1, gegenüber vom Rathaus", "Marktplatz 1"),
+        ("Bahnhofstr.22 hier in Musterstadt", "Bahnhofstraße 22"),
+    ],
+)
+def test_directions_after_a_street_are_left_out(answer: str, expected: str) -> None:
+    assert ok(CITY_STREET, answer) == expected
+
+
+def test_a_postal_code_said_in_two_parts() -> None:
+    assert ok(CITY_CODE, "PLZ ist 12 347") == "12347"
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "answer", "expected"),
+    [
+        ("hilfe-zum-lebensunterhalt", "krankenversicherung", "das erste", "gesetzlich"),
+        ("sondernutzungserlaubnis", "gesperrte_flaeche", "Gehweg und zwei Parkplätze davor",
+         "mehrere"),
+        ("wohnbaugrundstueck", "einkommen", "ca. 55.000 brutto im Jahr", "bis_60000"),
+        ("wohnbaugrundstueck", "einkommen", "ich 38.000, meine Frau 30.000", "bis_80000"),
+    ],
+)  # fmt: skip
+def test_choices_by_place_by_several_and_by_amount(
+    form: str, field: str, answer: str, expected: str
+) -> None:
+    assert understood(form, field, answer) == (expected, {})
+
+
+def test_a_monthly_income_is_proposed_as_a_yearly_band() -> None:
+    spec = SPECS["wohnbaugrundstueck"]
+    with pytest.raises(Proposal) as caught:
+        understand_answer(spec, spec.field("einkommen"), "so 3.500 brutto im Monat", CONTEXT)
+    assert caught.value.value == "bis_60000"
+    assert caught.value.hint.startswith("Das sind im Jahr etwa 42.000 €")
