@@ -14,6 +14,7 @@ answers the postal code and town questions too (``understand_answer``).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 import unicodedata
@@ -203,13 +204,13 @@ _NAME_LEAD = re.compile(
     rf"(?:der|die|das|mein|meine|unser|unsere|sein|seine|ihr|ihre)\s+\w+\s+(?:{_HEISSEN})|"
     r"(?:(?:der|die|mein|meine|unser|unsere|sein|seine|ihr|ihre)\s+)?"
     r"(?:vor|nach|familien|zu|ruf|geburts|mädchen|maedchen)?name(?:n)?\s*(?:ist|lautet|:|(?=\s+\S))|"
-    r"hier\s+(?:ist|schreibt|spricht)|"
+    r"hier\s+(?:ist|schreibt|spricht)|(?:gerufen|genannt)\s+wird\s+(?:er|sie|es)(?:\s+aber)?|"
     r"(?:das\s+(?:ist|wäre|waere)|ich\s+bin)(?:\s+(?:der|die|frau|herr))?)\s*",
     re.IGNORECASE,
 )
 # "Bernd heiß ich", "Sonntag heiße ich mit Nachnamen", "Schneider-Öztürk, wie ich".
 _NAME_TAIL = re.compile(
-    rf"[\s,]+(?:(?:{_HEISSEN})\s+(?:ich|er|sie|es|wir)(?:\s+mit\s+(?:vor|nach|familien)?"
+    rf"[\s,]+(?:hier(?:\s+am\s+apparat)?|(?:{_HEISSEN})\s+(?:ich|er|sie|es|wir)(?:\s+mit\s+(?:vor|nach|familien)?"
     r"namen)?|(?:so\s+)?wie\s+ich|wie\s+(?:mein|meine)\s+\w+|bitte|danke)\s*[.!]?$",
     re.IGNORECASE,
 )
@@ -221,6 +222,8 @@ _NOT_IN_NAMES = {
     "moment", "sekunde", "augenblick", "weiss", "nicht", "keine", "ahnung", "steht", "oben",
     "geht", "nichts", "noch", "wir", "mich", "mir", "genauso", "auf", "sie", "ueberlegen",
     "und", "oder", "sondern", "hallo", "moin", "servus", "ja", "nein", "ok", "okay", "tag",
+    "hier", "dran", "am", "apparat", "nochmal", "wieder", "aber", "wird", "er",
+    "gerufen", "genannt", "kompliziert", "gesagt", "siehe", "egal",
 }  # fmt: skip
 # Words before a comma that introduce the name after it.
 _NOT_NAMES_LEAD = {
@@ -232,8 +235,9 @@ _NOT_NAMES_LEAD = {
 # What a citizen adds after a name to explain it: "Jana, mit einem n", "Winter, wie die
 # Jahreszeit", "Stefanie, aber alle sagen Steffi", "Schmitt mit Doppel-t".
 _NAME_EXPLAINED = re.compile(
-    r"^(?P<name>[^,.;:()]+?)\s*(?:[,.;:(]\s*|\s+(?=mit\s))"
-    r"(?:mit|wie|aber|also|ja|das|so|genau|ohne|nicht|geschrieben|bitte|danke)\b.*$",
+    r"^(?P<name>[^,.;:()]+?)\s*(?:[,.;:(]\s*|\s+(?=mit\s|wie\s+(?:das|der|die|ein|eine|im|in)\s))"
+    r"(?:mit|wie|aber|also|ja|das|so|genau|ohne|nicht|geschrieben|bitte|danke|bin|ist|kein|"
+    r"keine|nur)\b.*$",
     re.IGNORECASE,
 )
 # Titles and forms of address are not part of the name ("Dr. Eva Schulz", "Herr Baumann").
@@ -274,6 +278,9 @@ def _clean(raw: Any) -> str:
 # Said while looking something up, or instead of an answer: never stored as one.
 _NO_ANSWER = re.compile(
     r"^(?:(?:einen\s+)?moment(?:\s+(?:bitte|mal|noch))?|(?:eine\s+)?sekunde|(?:einen\s+)?augenblick|"
+    r"siehe\s+oben|s\.\s*o\.?|wie\s+(?:schon\s+)?(?:gesagt|oben|geschrieben)|k\.?\s*a\.?$|"
+    r"keine\s+angabe$|(?:das\s+ist\s+)?(?:kompliziert|schwierig)$|(?:ach\s+so,?\s+)?egal$|"
+    r"(?:ja|nein|jo|nee|ok|okay)$|"
     r"warte(?:n\s+sie)?(?:\s+mal)?|ae+h*m*|hm+|keine\s+ahnung|"
     r"(?:das\s+)?weiss\s+(?:ich\s+)?(?:es\s+|das\s+)?(?:nicht|grad\w*\s+nicht)|"
     r"schwer\s+zu\s+sagen|gute\s+frage|mal\s+sehen|"
@@ -309,8 +316,10 @@ def _name(spec_field: Field, text: str) -> str:
     if "," in text:
         # "das wäre unser Meister, Marek Kowalski": the name after a phrase that is none.
         head, _, tail = text.rpartition(",")
-        if set(fold(head).split()) & (_NOT_IN_NAMES | _NOT_NAMES_LEAD):
-            text = _NAME_TITLES.sub("", tail.strip(" .!"))
+        if set(fold(head).split()) & (_NOT_IN_NAMES | _NOT_NAMES_LEAD) or re.match(
+            r"(?i)\s*(?:gerufen|genannt|rufname)\b", tail
+        ):
+            text = _NAME_TITLES.sub("", _NAME_LEAD.sub("", tail.strip(" .!")).strip())
     if not text or len(text) > 100 or not _NAME_OK.match(text):
         raise InvalidAnswer(spec_field.hint)
     if set(fold(text).split()) & _NOT_IN_NAMES:
@@ -326,6 +335,9 @@ def _date(spec_field: Field, text: str, context: FormContext) -> str:
             raise InvalidAnswer(spec_field.hint) from error
     elif fold(text) in _TODAY or _DATE_POLITE.sub(" ", fold(text)).strip() in _TODAY:
         day = context.today
+    elif (span := date_range(text)) is not None and span[0] != text:
+        # The first day of "vom 15. bis 17. Januar" (the last one answers the end date).
+        return _date(spec_field, span[0], context)
     else:
         try:
             days = [
@@ -370,6 +382,25 @@ _MONTHS = (
     r"januar|jan|februar|feb|maerz|märz|mrz|april|apr|mai|juni|jun|juli|jul|august|aug|"
     r"september|sept|sep|oktober|okt|november|nov|dezember|dez"
 )
+# "vom 15. bis 17. Januar", "15.-17.1.": the first and the last day.
+_DATE_RANGE = re.compile(
+    rf"\b(\d{{1,2}})\.?\s*(?:bis(?:\s+zum)?|-|–)\s*(\d{{1,2}})\.\s*((?:{_MONTHS})\.?|\d{{1,2}}\.)"
+    r"(\s*\d{4})?",
+    re.IGNORECASE,
+)
+
+
+def date_range(text: str) -> tuple[str, str] | None:
+    """The first and the last day of a range said in one ("vom 15. bis 17. Januar"), as
+    the date parsers read them; None when the answer names no such range."""
+    found = _DATE_RANGE.search(text)
+    if not found:
+        return None
+    first, last, month, year = found.groups()
+    year = year or ""
+    return f"{first}. {month}{year}".strip(), f"{last}. {month}{year}".strip()
+
+
 _DATE_IN_TEXT = re.compile(
     rf"\b(\d{{1,2}}\.\s?\d{{1,2}}\.(?:\s?\d{{4}}|\d{{2}}\b)?|\d{{1,2}}\.?\s+(?:{_MONTHS})\.?"
     r"(?:\s+\d{4})?|\d{4}-\d{2}-\d{2})",
@@ -475,6 +506,12 @@ def _numeric_date(
 ) -> date:
     """ "15.12.", "15.12.26", "15.12.2026": dateparser reads "15.12" as a time of day."""
     day_of_month, month, year_text = int(match[1]), int(match[2]), match[3]
+    long_past = (spec_field.earliest_days is not None and spec_field.earliest_days < -7300) and (
+        spec_field.latest_days is not None and spec_field.latest_days <= 0
+    )
+    if year_text is None and long_past:
+        # A birth or a wedding: "am 5.2." says nothing of the year.
+        raise InvalidAnswer(f"Bitte nennen Sie auch das Jahr. {spec_field.hint}")
     if year_text is None:
         year = context.today.year
     elif len(year_text) == 2:
@@ -522,8 +559,11 @@ def _same_word(said: str, example: str) -> bool:
     """The same word, maybe inflected: "Tischlerin" for "Tischler", "Friseur" for
     "Friseurin"; not "Bulldogge" for "Bulldog"."""
     endings = ("", "e", "n", "en", "s", "es", "in", "innen")
-    return any(said == example + end for end in endings) or any(
-        example == said + end for end in endings
+    trades = ("meister", "meisterin", "geselle", "gesellin", "betrieb", "firma")
+    return (
+        any(said == example + end for end in endings)
+        or any(example == said + end for end in endings)
+        or any(said == example + trade for trade in trades)  # "Elektrikermeister"
     )
 
 
@@ -641,6 +681,7 @@ def _band(spec_field: Field, text: str) -> str | None:
     found = numbers_in(text) if bands else None
     if not bands or not found:
         return None
+    _gross_or_net(spec_field, text)
     total = sum(found, Decimal(0))
     monthly = bool(re.search(r"\b(?:im|pro|je|per)\s+monat\b|\bmonatlich", fold(text)))
     if monthly:
@@ -716,6 +757,9 @@ _BEFORE_OPTION = {
 }  # fmt: skip
 
 
+_PLACE_WORDS = {"am", "an", "im", "auf", "zum", "zur"}
+
+
 def _names_another(spec_field: Field, text: str, key: str) -> bool:
     """Whether the answer names something the options do not have: "Schiller-Gymnasium" or
     "aufs Schiller Gymnasium" when only the "Goethe-Gymnasium" is listed, "Gesamtschule Nord"
@@ -741,6 +785,13 @@ def _names_another(spec_field: Field, text: str, key: str) -> bool:
         if end + 1 < len(tokens):
             gap = text[tokens[end].end() : tokens[end + 1].start()].strip()
             neighbours.append((end + 1, gap, True, f"{key} {folded[end + 1]}"))
+        if (
+            end + 2 < len(tokens)
+            and folded[end + 1] in _PLACE_WORDS
+            and tokens[end + 2].group()[0].isupper()
+            and not any(f"{key} {folded[end + 1]} {folded[end + 2]}" in n for n in known)
+        ):
+            return True  # "Gymnasium am Wall" is not the listed "Goethe-Gymnasium"
         for index, gap, inside, combined in neighbours:
             word = folded[index]
             if word in _BEFORE_OPTION or word.isdigit() or any(combined in n for n in known):
@@ -752,6 +803,11 @@ def _names_another(spec_field: Field, text: str, key: str) -> bool:
     return False
 
 
+def _same_numbers(first: str, second: str) -> bool:
+    """ "drei jahre" is no typo of "zwei jahre": a near miss must name the same numbers."""
+    return numbers_in(first) == numbers_in(second)
+
+
 def _close_option(spec_field: Field, folded: str) -> Any:
     """The one option whose label or synonym is spelt almost like the answer, if any."""
     scored: list[tuple[float, str]] = []
@@ -760,7 +816,7 @@ def _close_option(spec_field: Field, folded: str) -> Any:
             key = fold(word)
             if len(key) >= 4:
                 ratio = difflib.SequenceMatcher(None, key, folded).ratio()
-                if ratio >= PROPOSE_SIMILARITY:
+                if ratio >= PROPOSE_SIMILARITY and _same_numbers(key, folded):
                     scored.append((ratio, option.value))
     if not scored:
         return None
@@ -840,6 +896,19 @@ def _number_hint(spec_field: Field, text: str) -> str:
     return spec_field.hint
 
 
+def _gross_or_net(spec_field: Field, text: str) -> None:
+    """A net amount where the question asks for the gross one (or the other way round) is
+    asked again: the two differ by a third."""
+    asked = fold(f"{spec_field.label} {spec_field.question}")
+    said = fold(text)
+    for wanted, other in (("brutto", "netto"), ("netto", "brutto")):
+        if re.search(rf"\b{wanted}\w*", asked) and re.search(rf"\b{other}\b", said):
+            raise InvalidAnswer(
+                f"Gefragt ist der {wanted.capitalize()}betrag, nicht der {other.capitalize()}"
+                f"betrag. {spec_field.hint}"
+            )
+
+
 def _decimal(spec_field: Field, raw: Any) -> str:
     if isinstance(raw, bool):
         raise InvalidAnswer(spec_field.hint)
@@ -866,7 +935,10 @@ def _decimal(spec_field: Field, raw: Any) -> str:
                     number = _sum(text)
                 if (
                     number is None
-                    and _NOTHING.match(fold(re.split(r"[,;.!]", text)[0]))
+                    and (
+                        _NOTHING.match(fold(re.split(r"[,;.!]", text)[0]))
+                        or _PAYS_NOTHING.search(fold(text))
+                    )
                     and not re.search(r"\d", text)
                 ):
                     number = Decimal(0)  # "ich zahle keine Miete", "nichts"
@@ -882,6 +954,8 @@ def _decimal(spec_field: Field, raw: Any) -> str:
             )
     if not value.is_finite():
         raise InvalidAnswer(spec_field.hint)
+    if isinstance(raw, str):
+        _gross_or_net(spec_field, raw)
     _check_range(spec_field, value)
     return str(value.quantize(Decimal("0.01")))
 
@@ -890,7 +964,10 @@ _NOTHING = re.compile(
     r"^(?:ich\s+|wir\s+)?(?:zahle\s+|zahl\s+|zahlen\s+|habe\s+|hab\s+|haben\s+|bekomme\s+|"
     r"krieg\w*\s+|verdiene\s+)?"
     r"(?:gar\s+|ueberhaupt\s+)?(?:(?:keine|keinen|kein)(?:\s+(?:miete|einkommen|kosten|geld|"
-    r"lohn|gehalt|rente|euro|wohnkosten|mietkosten|nebenkosten))?|nichts|null)$"
+    r"lohn|gehalt|rente|euro|wohnkosten|mietkosten|nebenkosten))?|nichts|nix|null)$"
+)
+_PAYS_NOTHING = re.compile(
+    r"\b(?:zahle|zahl|zahlen|bezahle)\s+(?:gar\s+|ueberhaupt\s+)?(?:nix|nichts|keine\s+miete)$"
 )
 _YEARLY = re.compile(r"\b(?:im|pro|per|je|jedes|das)\s+jahr\b|\bjaehrlich\w*|\bjahres\w*")
 # Kinds of income a sum may list with "und": "Rente 850 und Wohngeld 120".
@@ -903,7 +980,8 @@ _AMOUNT_WORDS = {
     "euro", "eur", "eu", "kalt", "warm", "miete", "kaltmiete", "warmmiete", "nebenkosten",
     "heizung", "heizkosten", "strom", "netto", "brutto", "im", "monat", "monatlich", "fuer",
     "die", "das", "der", "ca", "etwa", "rund", "so", "plus", "zzgl", "zuzueglich", "und", "nk",
-    "bk", "betriebskosten", "warmwasser", "mein", "meine", "meinen", "dazu", "noch",
+    "bk", "betriebskosten", "warmwasser", "mein", "meine", "meinen", "dazu", "noch", "mit",
+    "inkl", "inklusive", "alles",
 }  # fmt: skip
 
 
@@ -932,11 +1010,22 @@ _LENGTH = re.compile(r"\b(?:m|meter|metern|lang|breit|tief|hoch|laenge|breite|ku
 _SQUARE = re.compile(r"(?:m²|m2\b|qm|quadrat)", re.IGNORECASE)
 
 
+# Things counted instead of measured: "zwei Parkplätze" is no area of 2 m².
+_COUNTED_THINGS = re.compile(
+    r"\b(?:parkpl\w*|stellpl\w*|parkbuchten?|tische?n?|stuehle?n?|baenke?n?|autos?|fahrzeuge?n?|"
+    r"container|stueck|staende?n?|buden?|zelte?n?|pavillons?|paletten?)\b"
+)
+
+
 def _area(spec_field: Field, text: str) -> Decimal | None:
     """An area in square metres: "2 x 3 m" is 6; a length ("10 Meter lang") is refused."""
     if sides := _SIDES.search(words_to_digits(text)):
         first, second = (Decimal(side.replace(",", ".")) for side in sides.groups())
         return first * second
+    if _COUNTED_THINGS.search(fold(text)) and not _SQUARE.search(text):
+        raise InvalidAnswer(
+            f"Wie groß ist das in Quadratmetern? Ein Parkplatz hat etwa 12 m². {spec_field.hint}"
+        )
     if _LENGTH.search(fold(text)) and not _SQUARE.search(text):
         raise InvalidAnswer(
             f"Das klingt nach einer Länge. Bitte nennen Sie die Fläche in Quadratmetern, "
@@ -1067,6 +1156,15 @@ _STREET_AND_NUMBER = re.compile(
 )
 
 
+_DETAIL_AFTER_NUMBER = re.compile(
+    rf"^(.*?[^\W\d_].*?\s*{_HOUSE_NUMBER})\s+(?:im\s+|in\s+der\s+|am\s+)?"
+    r"(?:halle|hinterhaus|vorderhaus|hof|innenhof|hinterhof|og|eg|ug|dg|etage|stock|whg|"
+    r"wohnung|zimmer|büro|buero|laden|gebäude|gebaeude|tor|eingang|links|rechts|"
+    r"\d+\.\s*(?:og|etage|stock))\b.*$",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Address:
     street: str
@@ -1094,6 +1192,9 @@ def parse_address(text: str) -> Address | None:
     text = ",".join(segments) if segments else text
     text = _ADDRESS_LEAD.sub("", text.strip(" .,!"))
     match = _ADDRESS.match(text.strip(" .,!"))
+    if not match and (detail := _DETAIL_AFTER_NUMBER.match(text.strip(" .,!"))):
+        # "Industriestraße 8 Halle 3", "Hauptstr. 101 im Hinterhaus"
+        match = _ADDRESS.match(detail.group(1))
     if not match:
         return None
     street = " ".join(match.group("street").split()).strip(" ,:")
@@ -1108,7 +1209,7 @@ _STREET_LEAD_WORDS = {
     "ich", "wir", "wohne", "wohnen", "lebe", "leben", "in", "im", "der", "dem", "die", "an",
     "am", "auf", "bei", "zur", "zum", "nach", "bitte", "also", "ja", "sitzt", "sitzen", "liegt",
     "ist", "sind", "unser", "unsere", "betrieb", "firma", "das", "es", "haus", "vorm", "vor",
-    "beim", "hinterm", "neben",
+    "beim", "hinterm", "neben", "direkt", "gleich", "genau",
 }  # fmt: skip
 
 
@@ -1174,13 +1275,16 @@ def _street(spec_field: Field, text: str, context: FormContext) -> str:
 _TOWN = re.compile(r"^[^\W\d_]+(?:[ .'’()/\-]+[^\W\d_]+)*\.?\)?$")
 _TOWN_LEAD = re.compile(
     r"^(?:(?:ich\s+wohne|wir\s+wohnen|wohne|der\s+ort\s+ist|ort:?|das\s+ist|es\s+ist)\s+)?"
-    r"(?:in|nach|bei)?\s*(?:\d{5}\s+)?",
+    r"(?:(?:in|nach|bei)\s+)?(?:\d{5}\s+)?",
     re.IGNORECASE,
 )
 
 
+_TOWN_TAIL = re.compile(r"(?:[\s,]+(?:natuerlich|natürlich|bitte|halt|eben|danke))+$", re.I)
+
+
 def _town(spec_field: Field, text: str) -> str:
-    town = _TOWN_LEAD.sub("", text.strip(" .,!")).strip(" ,")
+    town = _TOWN_LEAD.sub("", _TOWN_TAIL.sub("", text.strip(" .,!"))).strip(" ,")
     if parse_yes_no(town) is not None or _NO_ANSWER.match(fold(town)):
         raise InvalidAnswer(spec_field.hint)
     if not town or len(town) > spec_field.max_length or not _TOWN.match(town):
@@ -1367,6 +1471,11 @@ def understand_answer(
     also: dict[str, Any] = {}
     if spec_field.type == "boolean" and isinstance(value, bool) and text is not None:
         also.update(_choice_after_yes_no(spec, spec_field, value, text, context))
+    if spec_field.type == "date" and text is not None and (span := date_range(text)):
+        for later in spec.fields:
+            if later.type == "date" and later.not_before == spec_field.name:
+                with contextlib.suppress(InvalidAnswer):
+                    also[later.name] = normalize(later, span[1], context)
     if spec_field.type == "street" and spec_field.address and isinstance(raw, str):
         address = parse_address(_clean(raw))
         parts = {"postal_code": address.postal_code, "town": address.town} if address else {}
@@ -1380,7 +1489,7 @@ def understand_answer(
 
 
 def _plate(spec_field: Field, text: str) -> str:
-    found = _PLATE.findall(text.upper())
+    found = _PLATE.findall(re.sub(r"[‐‑‒–—−]", "-", text.upper()))
     if len(found) != 1:
         raise InvalidAnswer(spec_field.hint)
     district, letters, digits, suffix = found[0]

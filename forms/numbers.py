@@ -22,7 +22,7 @@ _SPELLINGS = {
 _VAGUE = re.compile(
     r"\b(?:oder|bis|zwischen|paar|einige|mehrere|ein\s*paar|weiss\s+nicht|weiß\s+nicht|"
     r"weiss\s+ich\s+nicht|weiß\s+ich\s+nicht|ungefähr\s+oder|"
-    r"keine\s+ahnung|vielleicht|halb\w*|anderthalb|eineinhalb|zweieinhalb)\b"
+    r"keine\s+ahnung|vielleicht|halb\w*|anderthalb|eineinhalb|zweieinhalb|dutzend\w*)\b"
 )
 _RANGE = re.compile(r"\d\s*(?:-|–|/)\s*\d")
 # A number: German thousands ("1.250") and decimal comma ("12,50"), or plain digits.
@@ -34,8 +34,8 @@ _GROUP = {
 }  # fmt: skip
 _ALONE = re.compile(
     r"^(?:(?:nur|bloss|bloß|lediglich)\s+(?:ich|mich)(?:\s+(?:allein|alleine|selbst))?|"
-    r"(?:ich\s+)?(?:allein|alleine)(?:stehend)?|ich(?:\s+(?:allein|alleine|selbst))?|"
-    r"(?:nur\s+)?ich\s+(?:wohne|lebe)\s+(?:allein|alleine))$"
+    r"(?:ich\s+)?(?:ganz\s+)?(?:allein|alleine)(?:stehend)?|ich(?:\s+(?:allein|alleine|selbst))?|"
+    r"(?:nur\s+)?ich\s+(?:wohne|lebe)\s+(?:ganz\s+)?(?:allein|alleine))$"
 )
 _MULTIPLES = {"zwillinge": "2 kinder", "drillinge": "3 kinder"}
 _ZU = re.compile(r"\bzu\s+(zweit|dritt|viert|fuenft|fünft|sechst|siebt|acht|neunt|zehnt)\b")
@@ -96,6 +96,7 @@ def numbers_in(text: str) -> list[Decimal] | None:
     converted = words_to_digits(text)
     if _VAGUE.search(converted) or _RANGE.search(converted):
         return None
+    converted = re.sub(r"(?<![\d.,])(\d{1,3})\s?k\b", r"\g<1>000", converted)  # "85k"
     # "1,250.50" is no German number: every group of digits and separators must be one.
     for cluster in re.findall(r"\d[\d.,]*\d", converted):
         if not _GERMAN_NUMBER.fullmatch(cluster):
@@ -122,6 +123,11 @@ def persons(text: str) -> int | None:
         return 1
     if group := _ZU.search(lowered):
         return _GROUP[group.group(1)]
+    if heads := re.search(r"\b(\w+?)koepfig\w*|\b(\w+?)köpfig\w*", lowered):
+        # "wir sind eine fünfköpfige Familie"
+        counted = the_number(heads.group(1) or heads.group(2))
+        if counted is not None and counted == counted.to_integral_value():
+            return int(counted)
     converted = words_to_digits(lowered)
     if _VAGUE.search(converted) or _RANGE.search(converted):
         return None

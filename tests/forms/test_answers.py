@@ -1054,3 +1054,105 @@ def test_a_monthly_income_is_proposed_as_a_yearly_band() -> None:
         understand_answer(spec, spec.field("einkommen"), "so 3.500 brutto im Monat", CONTEXT)
     assert caught.value.value == "bis_60000"
     assert caught.value.hint.startswith("Das sind im Jahr etwa 42.000 €")
+
+
+# --- Found by reading the first blind corpus (now a development set) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("servus, Karl hier", "Karl"),
+        ("Vogel wie der Vogel", "Vogel"),
+        ("Lange. ist aber kein Witz", "Lange"),
+        ("offiziell Baron vom Tal, gerufen wird er aber Bruno", "Bruno"),
+    ],
+)
+def test_names_with_a_remark_around_them(answer: str, expected: str) -> None:
+    assert ok(make("name"), answer) == expected
+
+
+def test_a_town_after_a_postal_code_keeps_its_first_letters() -> None:
+    assert ok(make("town"), "12398 Nachbarstadt") == "Nachbarstadt"
+    assert ok(make("town"), "in Musterstadt natürlich") == "Musterstadt"
+
+
+@pytest.mark.parametrize("answer", ["ein Dutzend", "ein paar Dutzend"])
+def test_a_dozen_is_no_count(answer: str) -> None:
+    refused(make("integer", min=1, max=10), answer)
+
+
+def test_counted_things_are_no_area() -> None:
+    assert "Quadratmetern" in refused(make("decimal", unit="m2"), "drei Stellplätze")
+
+
+def test_a_net_amount_is_no_gross_one() -> None:
+    spec = SPECS["wohnbaugrundstueck"]
+    with pytest.raises(InvalidAnswer) as caught:
+        understand_answer(spec, spec.field("einkommen"), "3.000 netto im Monat", CONTEXT)
+    assert caught.value.hint.startswith("Gefragt ist der Bruttobetrag")
+    assert understood("wohnbaugrundstueck", "einkommen", "ca 90k") == ("ueber_80000", {})
+
+
+def test_a_near_miss_with_another_number_is_not_proposed() -> None:
+    spec = SPECS["handwerkerparkausweis"]
+    with pytest.raises(InvalidAnswer) as caught:
+        understand_answer(spec, spec.field("geltungsdauer"), "fünf Jahre", CONTEXT)
+    assert not isinstance(caught.value, Proposal)
+
+
+def test_a_school_of_another_name_is_not_the_listed_one() -> None:
+    spec = SPECS["mittagsverpflegung"]
+    with pytest.raises(InvalidAnswer) as caught:
+        understand_answer(spec, spec.field("schule"), "Gymnasium am Stadtpark", CONTEXT)
+    assert not isinstance(caught.value, Proposal)
+
+
+def test_a_birth_date_needs_its_year() -> None:
+    spec = SPECS["urkundenbestellung"]
+    with pytest.raises(InvalidAnswer) as caught:
+        understand_answer(spec, spec.field("ereignis_datum"), "am 9.4.", CONTEXT)
+    assert caught.value.hint.startswith("Bitte nennen Sie auch das Jahr.")
+
+
+def test_a_range_of_days_gives_the_start_and_the_end() -> None:
+    assert understood("sondernutzungserlaubnis", "von", "vom 20. bis 22. Februar") == (
+        "2027-02-20",
+        {"bis": "2027-02-22"},
+    )
+
+
+@pytest.mark.parametrize(
+    "answer", ["siehe oben", "wie gesagt", "k. A.", "das ist schwierig", "ach so, egal", "ja"]
+)
+def test_placeholders_are_no_text(answer: str) -> None:
+    refused(make("text"), answer)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Industriestraße 8 Halle 2", "Industriestraße 8"),
+        ("Hauptstr. 7 im Hinterhaus", "Hauptstraße 7"),
+        ("gleich vor dem Haus Bahnhofstraße 3", "Bahnhofstraße 3"),
+    ],
+)
+def test_details_after_the_number_without_a_comma(answer: str, expected: str) -> None:
+    assert ok(CITY_STREET, answer) == expected
+
+
+def test_plates_with_a_typographic_dash() -> None:
+    assert ok(make("kfz_kennzeichen"), "MU–AB 123") == "MU-AB 123"
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [("wir sind eine vierköpfige Familie", 4), ("ich lebe ganz allein", 1)],
+)
+def test_households_in_words(answer: str, expected: int) -> None:
+    assert ok(make("integer", counts="persons", min=1, max=20), answer) == expected
+
+
+def test_nothing_paid_at_the_end_of_a_sentence() -> None:
+    assert ok(MONTHLY, "ich wohne bei meinen Eltern und zahle nix") == "0.00"
+    assert ok(MONTHLY, "500 kalt plus 100 Nebenkosten mit Heizung") == "600.00"
