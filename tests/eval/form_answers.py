@@ -6,7 +6,7 @@ confirm, ask again, or refer the citizen elsewhere. An item is right when the en
 exactly that on the first try. The worst outcome is counted on its own: a value stored that
 the citizen did not give ("silently wrong").
 
-``python -m tests.eval.form_answers tests/forms/corpus/answers_blind.yml`` prints the figures; with
+``python -m tests.eval.form_answers tests/forms/corpus/answers_blind2.yml`` prints the figures; with
 ``--failures`` also the items that went wrong (never for a blind set you still judge with).
 """
 
@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 import yaml
 
 from forms.answers import (
@@ -111,6 +112,14 @@ def load_items(path: Path) -> tuple[date, list[Item]]:
     return date.fromisoformat(str(raw["today"])), items
 
 
+def _e164(number: str) -> str:
+    try:
+        parsed = phonenumbers.parse(number, "DE")
+    except phonenumbers.NumberParseException:
+        return number
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
 def _same(kind: str, expected: Any, got: Any) -> bool:
     if kind in _LOOSE and isinstance(expected, str) and isinstance(got, str):
         return fold(expected) == fold(got)
@@ -118,6 +127,9 @@ def _same(kind: str, expected: Any, got: Any) -> bool:
         return f"{float(expected):.2f}" == f"{float(got):.2f}"
     if kind == "email" and isinstance(expected, str) and isinstance(got, str):
         return expected.lower() == got.lower()
+    if kind == "phone" and isinstance(expected, str) and isinstance(got, str):
+        # The same number however it is written ("0176 1234567" and "+491761234567").
+        return _e164(expected) == _e164(got)
     if kind == "street" and isinstance(expected, str) and isinstance(got, str):
         return re.sub(r"\s+", " ", expected).lower() == re.sub(r"\s+", " ", got).lower()
     if isinstance(expected, bool) or isinstance(got, bool):
