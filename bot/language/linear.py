@@ -209,7 +209,29 @@ class LinearIntentClassifier(_LinearComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**DEFAULTS, "ranking_length": 10}
+        return {**DEFAULTS, "ranking_length": 10, "question_sentence": True}
+
+    def _with_the_question(
+        self, texts: list[str], rankings: list[list[tuple[str, float]]]
+    ) -> list[list[tuple[str, float]]]:
+        """For a message of several sentences, some of them questions ("Ich will meinen Hund
+        anmelden. Wo ist das Steueramt?"), the mean of the confidences for the whole message
+        and for its questions: the aspect is what the citizen asks, not the wish they state."""
+        questions = {i: question for i, text in enumerate(texts) if (question := _questions(text))}
+        if not questions:
+            return rankings
+        asked = dict(zip(questions, ranked(self.model, list(questions.values())), strict=True))
+        combined = []
+        for i, ranking in enumerate(rankings):
+            if i not in asked:
+                combined.append(ranking)
+                continue
+            scores = {name: confidence / 2 for name, confidence in ranking}
+            for name, confidence in asked[i]:
+                scores[name] = scores.get(name, 0.0) + confidence / 2
+            order = {name: place for place, (name, _) in enumerate(ranking)}
+            combined.append(sorted(scores.items(), key=lambda item: (-item[1], order[item[0]])))
+        return combined
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
@@ -219,7 +241,10 @@ class LinearIntentClassifier(_LinearComponent, IntentClassifier):
         if self.model is None:
             return messages
         length = self.config["ranking_length"]
-        rankings = ranked(self.model, [m.get(TEXT) or "" for m in messages])
+        texts = [m.get(TEXT) or "" for m in messages]
+        rankings = ranked(self.model, texts)
+        if self.config["question_sentence"]:
+            rankings = self._with_the_question(texts, rankings)
         for message, ranking in zip(messages, rankings, strict=True):
             intents = [{"name": name, "confidence": confidence} for name, confidence in ranking]
             message.set(INTENT, intents[0], add_to_output=True)
@@ -227,6 +252,13 @@ class LinearIntentClassifier(_LinearComponent, IntentClassifier):
                 INTENT_RANKING_KEY, intents[:length] if length else intents, add_to_output=True
             )
         return messages
+
+
+def _questions(text: str) -> str | None:
+    """The question sentences of a message that also has others, or None."""
+    sentences = [part for part in SENTENCE_END.split(text.strip()) if part]
+    asked = [sentence for sentence in sentences if sentence.rstrip().endswith("?")]
+    return " ".join(asked) if asked and len(asked) < len(sentences) else None
 
 
 def catalogue_texts(path: Path) -> list[tuple[str, str]]:

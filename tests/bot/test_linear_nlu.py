@@ -95,6 +95,25 @@ def test_the_intent_comes_with_a_ranking_of_calibrated_confidences(tmp_path: Pat
     assert greeting.get("intent")["name"] == "greet"
 
 
+def test_the_question_of_a_longer_message_weighs_as_much_as_the_whole(tmp_path: Path) -> None:
+    text = "Ich will meinen Hund anmelden. Was kostet das?"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    whole_only = trained(LinearIntentClassifier, tmp_path / "a", question_sentence=False)
+    [plain] = whole_only.process([message(text)])
+    classifier = trained(LinearIntentClassifier, tmp_path / "b")
+    [parsed] = classifier.process([message(text)])
+    # The wish stated first says "apply"; the question asks for the fees.
+    assert plain.get("intent")["name"] == "ask_apply"
+    assert parsed.get("intent")["name"] == "ask_fees"
+    ranking = parsed.get("intent_ranking")
+    assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-9
+    # One sentence, or questions only: the whole message alone, as before.
+    [single] = classifier.process([message("Was kostet ein Reisepass?")])
+    [alone] = whole_only.process([message("Was kostet ein Reisepass?")])
+    assert single.get("intent_ranking") == alone.get("intent_ranking")
+
+
 def test_the_service_is_named_by_its_slug_and_replaces_tagged_spans(tmp_path: Path) -> None:
     classifier = trained(ServiceClassifier, tmp_path, threshold=0.3)
     tagged = [
