@@ -281,8 +281,8 @@ def markdown(result: Result, model: str, seconds: float, chosen: Path = BLIND) -
     lines += [
         "",
         "This set judges; its failures are not listed here on purpose, so that no training "
-        "example is written from them (`results/eval/end_to_end.yml` has every message's "
-        "outcome for debugging the code, not the data).",
+        f"example is written from them (`results/eval/end_to_end_{chosen.stem}.yml` has every "
+        "message's outcome for debugging the code, not the data).",
     ]
     return "\n".join(lines)
 
