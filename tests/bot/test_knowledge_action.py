@@ -407,6 +407,24 @@ async def test_an_off_topic_message_naming_another_authority_gets_a_referral(
     assert [m["response"] for m in dispatcher.messages] == ["utter_out_of_scope"]
 
 
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("Wie beantrage ich Elterngeld für meine Tochter?", "Elterngeld"),
+        ("wo stell ich den rentenantrag", "Rente"),
+        ("brauche einen angelschein für den see", "Jagd- und Fischereischein"),
+        ("Meine Kfz-Steuer wurde falsch berechnet", "Kfz-Steuer"),
+    ],
+)
+def test_the_sample_referrals_cover_the_authorities_citizens_ask_for(text: str, topic: str) -> None:
+    found = load_referrals(ROOT / "data" / "referrals.yml").find(text)
+    assert found is not None and found.topic == topic
+    # A card is no visa, a city service named in words no referral.
+    referrals = load_referrals(ROOT / "data" / "referrals.yml")
+    assert referrals.find("Kann ich mit Visa bezahlen?") is None
+    assert referrals.find("Ich möchte mein Auto anmelden") is None
+
+
 def test_a_broken_referrals_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "referrals.yml"
     path.write_text("referrals:\n  - topic: Kindergeld\n    responsible: x\n", encoding="utf-8")
