@@ -34,7 +34,7 @@ from email_validator import EmailNotValidError, validate_email
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
-from forms.names import is_first_name, is_first_name_here
+from forms.names import is_first_name
 from forms.numbers import halves_as_digits, numbers_in, persons, the_number, words_to_digits
 from forms.spec import Field, FormSpec
 
@@ -223,7 +223,8 @@ _NOT_IN_NAMES = {
     "geht", "nichts", "noch", "wir", "mich", "mir", "genauso", "auf", "sie", "ueberlegen",
     "und", "oder", "sondern", "hallo", "moin", "servus", "ja", "nein", "ok", "okay", "tag",
     "hier", "dran", "am", "apparat", "nochmal", "wieder", "aber", "wird", "er",
-    "gerufen", "genannt", "kompliziert", "gesagt", "siehe", "egal",
+    "gerufen", "genannt", "kompliziert", "gesagt", "siehe", "egal", "genau", "richtig",
+    "klar", "halt", "natuerlich", "selbst", "punkt", "so", "also", "eben", "jetzt",
 }  # fmt: skip
 # Words before a comma that introduce the name after it.
 _NOT_NAMES_LEAD = {
@@ -316,9 +317,7 @@ def _name(spec_field: Field, text: str) -> str:
     if "," in text:
         # "das wäre unser Meister, Marek Kowalski": the name after a phrase that is none.
         head, _, tail = text.rpartition(",")
-        if set(fold(head).split()) & (_NOT_IN_NAMES | _NOT_NAMES_LEAD) or re.match(
-            r"(?i)\s*(?:gerufen|genannt|rufname)\b", tail
-        ):
+        if set(fold(head).split()) & (_NOT_IN_NAMES | _NOT_NAMES_LEAD):
             text = _NAME_TITLES.sub("", _NAME_LEAD.sub("", tail.strip(" .!")).strip())
     if not text or len(text) > 100 or not _NAME_OK.match(text):
         raise InvalidAnswer(spec_field.hint)
@@ -335,9 +334,10 @@ def _date(spec_field: Field, text: str, context: FormContext) -> str:
             raise InvalidAnswer(spec_field.hint) from error
     elif fold(text) in _TODAY or _DATE_POLITE.sub(" ", fold(text)).strip() in _TODAY:
         day = context.today
-    elif (span := date_range(text)) is not None and span[0] != text:
-        # The first day of "vom 15. bis 17. Januar" (the last one answers the end date).
-        return _date(spec_field, span[0], context)
+    elif (span := date_range(text)) is not None and text not in span:
+        # The first day of "vom 15. bis 17. Januar" (the last one answers the end date), or
+        # the last one at the end date's own question.
+        return _date(spec_field, span[1] if spec_field.not_before else span[0], context)
     else:
         try:
             days = [
@@ -384,7 +384,7 @@ _MONTHS = (
 )
 # "vom 15. bis 17. Januar", "15.-17.1.": the first and the last day.
 _DATE_RANGE = re.compile(
-    rf"\b(\d{{1,2}})\.?\s*(?:bis(?:\s+zum)?|-|–)\s*(\d{{1,2}})\.\s*((?:{_MONTHS})\.?|\d{{1,2}}\.)"
+    rf"(?<![\d.])\b(\d{{1,2}})\.?\s*(?:bis(?:\s+zum)?|-|–)\s*(\d{{1,2}})\.\s*((?:{_MONTHS})\.?|\d{{1,2}}\.)"
     r"(\s*\d{4})?",
     re.IGNORECASE,
 )
@@ -444,8 +444,14 @@ def _date_in_sentence(text: str, today: date) -> str | None:
     found = _DATE_IN_TEXT.findall(text)
     if not found:
         # "gestern erst geholt": one day named relative to today, and nothing else.
-        relative = [word for word in folded.split() if word in _RELATIVE_DAYS]
-        if len(relative) == 1 and not re.search(r"\d", folded):
+        words = folded.split()
+        relative = [word for word in words if word in _RELATIVE_DAYS]
+        if (
+            len(relative) == 1
+            and len(words) <= 4
+            and not set(words) & (_NO | {"ab", "bis", "nach", "aber", "also", "ausser"})
+            and not re.search(r"\d", folded)
+        ):
             return _DATE_UMLAUTS.get(relative[0], relative[0])
     return found[0] if len(found) == 1 else None
 
@@ -555,6 +561,13 @@ def _examples(question: str) -> list[tuple[str, ...]]:
     return found
 
 
+# Words that make an example named in an answer no plain yes.
+_EXAMPLE_DOUBT = {
+    "frueher", "abgelehnt", "beantragt", "erst", "bis", "war", "waren", "wurde", "geleast",
+    "miete", "gehoert", "aber", "wie", "ob", "vielleicht", "bald", "noch", "fuer", "verkaufe",
+}  # fmt: skip
+
+
 def _same_word(said: str, example: str) -> bool:
     """The same word, maybe inflected: "Tischlerin" for "Tischler", "Friseur" for
     "Friseurin"; not "Bulldogge" for "Bulldog"."""
@@ -584,6 +597,10 @@ def _names_an_example(spec_field: Field, text: str) -> bool:
 def _boolean(spec_field: Field, raw: Any) -> bool:
     value = raw if isinstance(raw, bool) else parse_yes_no(_clean(raw))
     if value is None and not isinstance(raw, bool) and _names_an_example(spec_field, _clean(raw)):
+        words = fold(_clean(raw)).split()
+        if len(words) > 4 or set(words) & _EXAMPLE_DOUBT:
+            # "Kindergeld ist beantragt", "früher Bürgergeld": asked, not taken.
+            raise Proposal(True, "Verstehe ich Sie richtig: Die Antwort ist „ja“?")
         value = True
     if value is None:
         raise InvalidAnswer(spec_field.hint)
@@ -679,10 +696,12 @@ def _band(spec_field: Field, text: str) -> str | None:
     a limit."""
     bands = _bands(spec_field)
     found = numbers_in(text) if bands else None
-    if not bands or not found:
+    if not bands or not found or len(found) != 1 or found[0] < 1000:
+        return None  # "über 80", "58.000, davon 6.000 Kindergeld": asked again
+    if re.search(r"\b(?:mal|je|x|à|mio|millionen?)\b|\d\s*x\s*\d", fold(text)):
         return None
     _gross_or_net(spec_field, text)
-    total = sum(found, Decimal(0))
+    total = found[0]
     monthly = bool(re.search(r"\b(?:im|pro|je|per)\s+monat\b|\bmonatlich", fold(text)))
     if monthly:
         total *= 12
@@ -902,7 +921,7 @@ def _gross_or_net(spec_field: Field, text: str) -> None:
     asked = fold(f"{spec_field.label} {spec_field.question}")
     said = fold(text)
     for wanted, other in (("brutto", "netto"), ("netto", "brutto")):
-        if re.search(rf"\b{wanted}\w*", asked) and re.search(rf"\b{other}\b", said):
+        if re.search(rf"\b{wanted}\w*", asked) and re.search(rf"\b{other}\w*", said):
             raise InvalidAnswer(
                 f"Gefragt ist der {wanted.capitalize()}betrag, nicht der {other.capitalize()}"
                 f"betrag. {spec_field.hint}"
@@ -1338,9 +1357,17 @@ def _split_confidently(first: str, surname: str) -> bool:
     words = [w for w in surname.split() if w.lower() not in _SURNAME_PARTICLES]
     return (
         all(is_first_name(word) for word in first.split())
+        and not set(fold(first).split()) & (_NOT_NAMES_LEAD | _ADDRESSES_AND_TITLES)
         and bool(words)
-        and not any(is_first_name_here(word) for word in words)
+        and not any(is_first_name(word) for word in words)  # "Mehmet Ali", "Emre Can"
     )
+
+
+# Forms of address, titles and relations that the first-name lexicon also lists.
+_ADDRESSES_AND_TITLES = {
+    "pastor", "pfarrer", "pfarrerin", "oma", "opa", "tante", "onkel", "mama", "papa", "herr",
+    "frau", "doktor", "dr", "prof", "professor", "schwester", "bruder", "kapitaen", "meister",
+}  # fmt: skip
 
 
 def _whole_name(spec_field: Field, text: str, value: str) -> Understood | None:
@@ -1464,8 +1491,10 @@ def understand_answer(
         and (whole := _whole_name(spec_field, text, str(value)))
     ):
         return whole
-    if at_surname:
-        value = _surname_alone(str(value))
+    if at_surname and (alone := _surname_alone(str(value))) != value:
+        # "Sebastian Klein" at the surname: "Klein" is proposed ("Martin García" may be a
+        # double surname).
+        raise Proposal(alone, f"Ist Ihr Nachname „{alone}“?", otherwise=value)
     if spec_field.full_name:
         _full_name(spec_field, str(value))
     also: dict[str, Any] = {}

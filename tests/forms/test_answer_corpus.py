@@ -19,16 +19,16 @@ CORPUS = ROOT / "tests" / "forms" / "corpus"
 SPECS = load_specs(ROOT / "data" / "forms")
 CITY = ROOT / "data" / "catalogue" / "city.yml"
 
-# Measured on 2026-12-08 (docs/forms.md): answers_blind2.yml 250/300 right on first try, 24
+# Measured on 2026-12-08 (docs/forms.md): answers_blind2.yml 249/300 right on first try, 23
 # values stored that the citizen did not give.
 BLIND = "answers_blind2.yml"
-BLIND_RIGHT = 250
-BLIND_SILENTLY_WRONG = 24
+BLIND_RIGHT = 249
+BLIND_SILENTLY_WRONG = 23
 DEV_ACCURACY = {
     "answers_dev.yml": 0.91,
-    "answers_dev2.yml": 0.91,
+    "answers_dev2.yml": 0.90,
     "answers_dev3.yml": 0.94,
-    "answers_dev4.yml": 0.87,
+    "answers_dev4.yml": 0.86,
 }
 
 
