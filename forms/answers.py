@@ -1370,6 +1370,25 @@ _ADDRESSES_AND_TITLES = {
 }  # fmt: skip
 
 
+def _first_and_surname(words: list[str]) -> tuple[str, str]:
+    """A whole name split where its surname starts: at a particle ("Ludwig van der Berg"),
+    else before the last word."""
+    cut = next((i for i, w in enumerate(words) if i and w.lower() in _SURNAME_PARTICLES), None)
+    return " ".join(words[: cut or -1]), " ".join(words[cut or -1 :])
+
+
+def _both(surname_field: str, first: str, surname: str, otherwise: str | None = None) -> Understood:
+    """First name and surname taken when sure (``_split_confidently``), else proposed."""
+    if _split_confidently(first, surname):
+        return Understood(first, {surname_field: surname})
+    raise Proposal(
+        first,
+        f"Dann ist der Vorname „{first}“ und der Nachname „{surname}“ – richtig?",
+        also={surname_field: surname},
+        otherwise=otherwise,
+    )
+
+
 def _whole_name(spec_field: Field, text: str, value: str) -> Understood | None:
     """A first and last name given at the first-name question: taken as both when the first
     names are known ones and the surname is no first name here, else proposed as both."""
@@ -1382,35 +1401,20 @@ def _whole_name(spec_field: Field, text: str, value: str) -> Understood | None:
         surname, first = reverse.group(1).strip(), reverse.group(2).strip()
         if set(fold(f"{surname} {first}").split()) & _NOT_IN_NAMES:
             return None
-        if _split_confidently(first, surname):
-            return Understood(first, {spec_field.surname: surname})
-        raise Proposal(
-            first,
-            f"Dann ist der Vorname „{first}“ und der Nachname „{surname}“ – richtig?",
-            also={spec_field.surname: surname},
-        )
+        return _both(spec_field.surname, first, surname)
     words = value.split()
     if len(words) < 2:
         return None
-    cut = next((i for i, w in enumerate(words) if i and w.lower() in _SURNAME_PARTICLES), None)
-    first, surname = " ".join(words[: cut or -1]), " ".join(words[cut or -1 :])
-    if _split_confidently(first, surname):
-        return Understood(first, {spec_field.surname: surname})
-    raise Proposal(
-        first,
-        f"Dann ist der Vorname „{first}“ und der Nachname „{surname}“ – richtig?",
-        also={spec_field.surname: surname},
-        otherwise=value,
-    )
+    first, surname = _first_and_surname(words)
+    return _both(spec_field.surname, first, surname, otherwise=value)
 
 
 def _surname_alone(value: str) -> str:
     """At the surname question, the surname of a whole name ("Sebastian Klein"): the words
-    that are known first names are left out when the rest is no first name here."""
+    that are known first names are left out when the rest is no first name anywhere."""
     words = value.split()
     if len(words) >= 2:
-        cut = next((i for i, w in enumerate(words) if i and w.lower() in _SURNAME_PARTICLES), None)
-        first, surname = " ".join(words[: cut or -1]), " ".join(words[cut or -1 :])
+        first, surname = _first_and_surname(words)
         if _split_confidently(first, surname):
             return surname
     return value
